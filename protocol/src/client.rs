@@ -1,0 +1,99 @@
+//! Events a client sends to the hub. Each carries the connection's own `id`, as the original
+//! protocol did.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// An event from a client. Encodes as `{"type": "<snake_case name>", "payload": {...}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "payload", rename_all = "snake_case")]
+pub enum ClientMessage {
+    /// The client has processed its id; only now does it join the pool of ready connections.
+    Connect(IdPayload),
+    /// Join a channel (the default quote channel when `channel` is absent).
+    Subscribe(SubscriptionPayload),
+    /// Leave a channel (the default quote channel when `channel` is absent).
+    Unsubscribe(SubscriptionPayload),
+    /// Send `data` to every subscriber of a channel.
+    Publish(PublishPayload),
+    /// Ask for `channel_status` notices: one now, then one each time the channel's subscriber
+    /// count moves between zero and non-zero.
+    Watch(ChannelPayload),
+    /// Stop the notices asked for with `watch`.
+    Unwatch(ChannelPayload),
+    /// Keep-alive, sent every 5 s; answered with `pong`.
+    Ping(IdPayload),
+    /// The user ended the session; the hub closes the connection with code 1000.
+    Disconnect(IdPayload),
+}
+
+impl ClientMessage {
+    /// The wire name of this event's `type`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::Connect(_) => "connect",
+            Self::Subscribe(_) => "subscribe",
+            Self::Unsubscribe(_) => "unsubscribe",
+            Self::Publish(_) => "publish",
+            Self::Watch(_) => "watch",
+            Self::Unwatch(_) => "unwatch",
+            Self::Ping(_) => "ping",
+            Self::Disconnect(_) => "disconnect",
+        }
+    }
+
+    /// The connection id the event claims to come from.
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Connect(p) | Self::Ping(p) | Self::Disconnect(p) => &p.id,
+            Self::Subscribe(p) | Self::Unsubscribe(p) => &p.id,
+            Self::Publish(p) => &p.id,
+            Self::Watch(p) | Self::Unwatch(p) => &p.id,
+        }
+    }
+
+    /// Encodes the event as a JSON text frame.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("client messages always serialize")
+    }
+}
+
+/// A payload holding only the connection id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdPayload {
+    /// The id the hub assigned in `initial`.
+    pub id: String,
+}
+
+/// Payload of `subscribe` and `unsubscribe`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriptionPayload {
+    /// The id the hub assigned in `initial`.
+    pub id: String,
+    /// The channel; absent means [`crate::DEFAULT_CHANNEL`] in the original protocol's form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+}
+
+/// Payload of `watch` and `unwatch`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelPayload {
+    /// The id the hub assigned in `initial`.
+    pub id: String,
+    /// The channel to watch.
+    pub channel: String,
+}
+
+/// Payload of `publish`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PublishPayload {
+    /// The id the hub assigned in `initial`.
+    pub id: String,
+    /// The channel to publish to.
+    pub channel: String,
+    /// Any JSON value; subscribers receive it unchanged.
+    pub data: Value,
+    /// When true, the publishing connection does not receive its own message.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exclude_self: bool,
+}

@@ -1,0 +1,111 @@
+//! Stable, machine-readable error codes carried by `error` frames and HTTP error bodies.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Why the hub rejected something. The snake_case wire names never change meaning; new codes
+/// may be added, so clients must treat an unknown code as a generic error ([`ErrorCode::Other`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The frame is not valid JSON, or not a JSON object.
+    MalformedJson,
+    /// The frame's `type` is not an event the hub knows.
+    UnknownType,
+    /// The payload is missing a field or has a field of the wrong type.
+    InvalidPayload,
+    /// A binary WebSocket frame; the protocol is JSON text only.
+    BinaryFrame,
+    /// The `id` in the payload is not this connection's id.
+    WrongId,
+    /// The event needs a completed `connect` first.
+    NotConnected,
+    /// `connect` was sent twice.
+    AlreadyConnected,
+    /// The channel name breaks the naming rules.
+    InvalidChannel,
+    /// The connection holds as many subscriptions as the hub allows.
+    TooManySubscriptions,
+    /// The message or request body is larger than the hub accepts.
+    MessageTooLarge,
+    /// The connection sends faster than the hub accepts.
+    RateLimited,
+    /// The cluster broker could not carry the message to other nodes.
+    BrokerUnavailable,
+    /// The requested resource does not exist (HTTP API).
+    NotFound,
+    /// The hub is shutting down.
+    ShuttingDown,
+    /// Something failed inside the hub.
+    Internal,
+    /// A code this version of the protocol does not know (never sent by the hub).
+    #[serde(other)]
+    Other,
+}
+
+impl ErrorCode {
+    /// Every code the hub can send, in declaration order (used for metrics labels).
+    pub const ALL: [ErrorCode; 15] = [
+        Self::MalformedJson,
+        Self::UnknownType,
+        Self::InvalidPayload,
+        Self::BinaryFrame,
+        Self::WrongId,
+        Self::NotConnected,
+        Self::AlreadyConnected,
+        Self::InvalidChannel,
+        Self::TooManySubscriptions,
+        Self::MessageTooLarge,
+        Self::RateLimited,
+        Self::BrokerUnavailable,
+        Self::NotFound,
+        Self::ShuttingDown,
+        Self::Internal,
+    ];
+
+    /// The wire name, e.g. `"wrong_id"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MalformedJson => "malformed_json",
+            Self::UnknownType => "unknown_type",
+            Self::InvalidPayload => "invalid_payload",
+            Self::BinaryFrame => "binary_frame",
+            Self::WrongId => "wrong_id",
+            Self::NotConnected => "not_connected",
+            Self::AlreadyConnected => "already_connected",
+            Self::InvalidChannel => "invalid_channel",
+            Self::TooManySubscriptions => "too_many_subscriptions",
+            Self::MessageTooLarge => "message_too_large",
+            Self::RateLimited => "rate_limited",
+            Self::BrokerUnavailable => "broker_unavailable",
+            Self::NotFound => "not_found",
+            Self::ShuttingDown => "shutting_down",
+            Self::Internal => "internal",
+            Self::Other => "other",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_names_match_as_str() {
+        for code in ErrorCode::ALL {
+            assert_eq!(serde_json::to_string(&code).unwrap(), format!("\"{code}\""));
+        }
+    }
+
+    #[test]
+    fn unknown_codes_decode_as_other() {
+        let code: ErrorCode = serde_json::from_str("\"from_the_future\"").unwrap();
+        assert_eq!(code, ErrorCode::Other);
+    }
+}

@@ -1,0 +1,30 @@
+//! Howl's wire protocol.
+//!
+//! Every frame is a JSON text `{"type": "<event>", "payload": {...}}`. The original events
+//! (`initial`, `connect`, `subscribe`, `subscribe_confirmation`, `wisdom_distribution`,
+//! `unsubscribe`, `disconnect`, `ping`) are a compatibility contract; everything else is an
+//! additive, optional extension. `README.md` beside this crate documents each event with an
+//! example.
+//!
+//! - [`client`]: events a client sends ([`ClientMessage`]).
+//! - [`server`]: events the hub sends ([`ServerMessage`]).
+//! - [`decode`]: parsing with a precise, typed reason for every rejected frame.
+//! - [`error`]: the stable machine-readable error codes.
+//! - [`channel`]: channel names, their rules and the default quote channel.
+//!
+//! The crate is plain data (serde only), so it builds for native targets and `wasm32`.
+
+pub mod channel;
+pub mod client;
+pub mod decode;
+pub mod error;
+pub mod server;
+
+pub use channel::{validate_channel, ChannelNameError, DEFAULT_CHANNEL, MAX_CHANNEL_LEN};
+pub use client::{ClientMessage, IdPayload, PublishPayload, SubscriptionPayload};
+pub use decode::{decode_client, decode_server, DecodeError};
+pub use error::ErrorCode;
+pub use server::{
+    ChannelMessage, ChannelStatus, ConfirmationPayload, ErrorPayload, InitialPayload, PongPayload,
+    ServerMessage, Status, WisdomPayload,
+};

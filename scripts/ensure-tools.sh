@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Installs every tool Howl's build and tests need, skipping each one already present at the
+# right version, so a second run takes seconds. Called by scripts/run and scripts/test.
+#
+# Usage: scripts/ensure-tools.sh [run|test]
+#   run  - what building and running the server with the demo UI needs
+#   test - that, plus redis-server, chromium and chromedriver for the test suite
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode="${1:-test}"
+TRUNK_VERSION=0.21.14
+WASM_BINDGEN_VERSION=0.2.130
+
+log() { printf '\033[1;34m[ensure-tools]\033[0m %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    log "need root to run: $*"; return 1; fi
+}
+
+apt_updated=0
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "apt-get install ${missing[*]}"
+  if [ $apt_updated = 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+export PATH="$HOME/.cargo/bin:$PATH"
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "rustup target add wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! trunk --version 2>/dev/null | grep -q " $TRUNK_VERSION\$"; then
+  log "cargo install trunk $TRUNK_VERSION (takes ~8 minutes once)"
+  cargo install trunk --version "$TRUNK_VERSION" --locked --quiet
+fi
+
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; then
+  log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (takes ~3 minutes once)"
+  # --locked fails for this version: a dependency pinned in its lock file is gone from the registry.
+  cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --quiet
+fi
+
+# wasm-opt from npm binaryen@132: Debian's binaryen (108) produces broken wasm for today's
+# wasm-bindgen output, so it must never be used.
+if [ ! -x node_modules/.bin/wasm-opt ] || ! node_modules/.bin/wasm-opt --version | grep -q "version 132"; then
+  log "npm ci (binaryen 132 for wasm-opt)"
+  npm ci --no-audit --no-fund --silent
+fi
+
+if [ "$mode" = test ]; then
+  apt_install redis-server chromium chromium-driver
+fi
+log "tools ready"
