@@ -25,7 +25,10 @@ impl fmt::Display for ChannelNameError {
         match self {
             Self::Empty => write!(f, "channel name is empty"),
             Self::TooLong(len) => {
-                write!(f, "channel name is {len} bytes long, the limit is {MAX_CHANNEL_LEN}")
+                write!(
+                    f,
+                    "channel name is {len} bytes long, the limit is {MAX_CHANNEL_LEN}"
+                )
             }
             Self::InvalidChar(c) => write!(
                 f,
@@ -62,7 +65,13 @@ mod tests {
 
     #[test]
     fn accepts_ordinary_names() {
-        for name in ["wisdom", "news", "room:42", "a/b.c-d_e@f", &"x".repeat(MAX_CHANNEL_LEN)] {
+        for name in [
+            "wisdom",
+            "news",
+            "room:42",
+            "a/b.c-d_e@f",
+            &"x".repeat(MAX_CHANNEL_LEN),
+        ] {
             assert_eq!(validate_channel(name), Ok(()), "{name}");
         }
     }
@@ -74,7 +83,13 @@ mod tests {
             validate_channel(&"x".repeat(MAX_CHANNEL_LEN + 1)),
             Err(ChannelNameError::TooLong(MAX_CHANNEL_LEN + 1))
         );
-        assert_eq!(validate_channel("a b"), Err(ChannelNameError::InvalidChar(' ')));
-        assert_eq!(validate_channel("é"), Err(ChannelNameError::InvalidChar('é')));
+        assert_eq!(
+            validate_channel("a b"),
+            Err(ChannelNameError::InvalidChar(' '))
+        );
+        assert_eq!(
+            validate_channel("é"),
+            Err(ChannelNameError::InvalidChar('é'))
+        );
     }
 }

@@ -39,12 +39,20 @@ struct Envelope<'a> {
 
 fn read_envelope(text: &str) -> Result<Envelope<'_>, DecodeError> {
     serde_json::from_str::<Envelope>(text).map_err(|e| {
-        let code = if e.is_data() { ErrorCode::InvalidPayload } else { ErrorCode::MalformedJson };
+        let code = if e.is_data() {
+            ErrorCode::InvalidPayload
+        } else {
+            ErrorCode::MalformedJson
+        };
         let message = match code {
             ErrorCode::MalformedJson => format!("frame is not valid JSON: {e}"),
             _ => format!("frame must be an object with a string \"type\": {e}"),
         };
-        DecodeError { code, request: None, message }
+        DecodeError {
+            code,
+            request: None,
+            message,
+        }
     })
 }
 
@@ -116,10 +124,19 @@ mod tests {
         assert_eq!(code_of(""), ErrorCode::MalformedJson);
         assert_eq!(code_of("[1,2]"), ErrorCode::InvalidPayload);
         assert_eq!(code_of(r#"{"payload":{}}"#), ErrorCode::InvalidPayload);
-        assert_eq!(code_of(r#"{"type":7,"payload":{}}"#), ErrorCode::InvalidPayload);
-        assert_eq!(code_of(r#"{"type":"shout","payload":{}}"#), ErrorCode::UnknownType);
+        assert_eq!(
+            code_of(r#"{"type":7,"payload":{}}"#),
+            ErrorCode::InvalidPayload
+        );
+        assert_eq!(
+            code_of(r#"{"type":"shout","payload":{}}"#),
+            ErrorCode::UnknownType
+        );
         assert_eq!(code_of(r#"{"type":"connect"}"#), ErrorCode::InvalidPayload);
-        assert_eq!(code_of(r#"{"type":"connect","payload":{}}"#), ErrorCode::InvalidPayload);
+        assert_eq!(
+            code_of(r#"{"type":"connect","payload":{}}"#),
+            ErrorCode::InvalidPayload
+        );
         assert_eq!(
             code_of(r#"{"type":"publish","payload":{"id":"x","channel":"c"}}"#),
             ErrorCode::InvalidPayload
@@ -130,7 +147,11 @@ mod tests {
     fn errors_name_the_problem() {
         let err = decode_client(r#"{"type":"subscribe","payload":{"channel":"a"}}"#).unwrap_err();
         assert_eq!(err.request.as_deref(), Some("subscribe"));
-        assert!(err.message.contains("missing field `id`"), "{}", err.message);
+        assert!(
+            err.message.contains("missing field `id`"),
+            "{}",
+            err.message
+        );
 
         let err = decode_client(r#"{"type":"shout","payload":{}}"#).unwrap_err();
         assert_eq!(err.request.as_deref(), Some("shout"));

@@ -11,11 +11,13 @@
 //! - [`decode`]: parsing with a precise, typed reason for every rejected frame.
 //! - [`error`]: the stable machine-readable error codes.
 //! - [`channel`]: channel names, their rules and the default quote channel.
+//! - [`close`]: the WebSocket close codes the hub uses.
 //!
 //! The crate is plain data (serde only), so it builds for native targets and `wasm32`.
 
 pub mod channel;
 pub mod client;
+pub mod close;
 pub mod decode;
 pub mod error;
 pub mod server;

@@ -50,12 +50,18 @@ impl ServerMessage {
     /// A `subscribe_confirmation` with status ok; `channel` is echoed only when the request
     /// named one, so the original protocol sees exactly `{"status":"ok"}`.
     pub fn subscribed(channel: Option<String>) -> Self {
-        Self::SubscribeConfirmation(ConfirmationPayload { status: Status::Ok, channel })
+        Self::SubscribeConfirmation(ConfirmationPayload {
+            status: Status::Ok,
+            channel,
+        })
     }
 
     /// An `unsubscribe_confirmation` with status ok.
     pub fn unsubscribed(channel: Option<String>) -> Self {
-        Self::UnsubscribeConfirmation(ConfirmationPayload { status: Status::Ok, channel })
+        Self::UnsubscribeConfirmation(ConfirmationPayload {
+            status: Status::Ok,
+            channel,
+        })
     }
 
     /// An `error` frame.

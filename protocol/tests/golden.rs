@@ -27,7 +27,10 @@ fn original_client_events() {
         ClientMessage::Connect(id()),
         &format!(r#"{{"type":"connect","payload":{id_only}}}"#),
     );
-    let sub = SubscriptionPayload { id: ID.into(), channel: None };
+    let sub = SubscriptionPayload {
+        id: ID.into(),
+        channel: None,
+    };
     client_golden(
         ClientMessage::Subscribe(sub.clone()),
         &format!(r#"{{"type":"subscribe","payload":{id_only}}}"#),
@@ -36,7 +39,10 @@ fn original_client_events() {
         ClientMessage::Unsubscribe(sub),
         &format!(r#"{{"type":"unsubscribe","payload":{id_only}}}"#),
     );
-    client_golden(ClientMessage::Ping(id()), &format!(r#"{{"type":"ping","payload":{id_only}}}"#));
+    client_golden(
+        ClientMessage::Ping(id()),
+        &format!(r#"{{"type":"ping","payload":{id_only}}}"#),
+    );
     client_golden(
         ClientMessage::Disconnect(id()),
         &format!(r#"{{"type":"disconnect","payload":{id_only}}}"#),
@@ -54,7 +60,9 @@ fn original_server_events() {
         r#"{"type":"subscribe_confirmation","payload":{"status":"ok"}}"#,
     );
     server_golden(
-        ServerMessage::WisdomDistribution(WisdomPayload { message: "Howl together.".into() }),
+        ServerMessage::WisdomDistribution(WisdomPayload {
+            message: "Howl together.".into(),
+        }),
         r#"{"type":"wisdom_distribution","payload":{"message":"Howl together."}}"#,
     );
 }
@@ -62,7 +70,10 @@ fn original_server_events() {
 #[test]
 fn extended_client_events() {
     client_golden(
-        ClientMessage::Subscribe(SubscriptionPayload { id: ID.into(), channel: Some("news".into()) }),
+        ClientMessage::Subscribe(SubscriptionPayload {
+            id: ID.into(),
+            channel: Some("news".into()),
+        }),
         &format!(r#"{{"type":"subscribe","payload":{{"id":"{ID}","channel":"news"}}}}"#),
     );
     client_golden(
@@ -92,7 +103,10 @@ fn extended_client_events() {
         }),
         &format!(r#"{{"type":"publish","payload":{{"id":"{ID}","channel":"news","data":"hi"}}}}"#),
     );
-    let watch = ChannelPayload { id: ID.into(), channel: "news".into() };
+    let watch = ChannelPayload {
+        id: ID.into(),
+        channel: "news".into(),
+    };
     client_golden(
         ClientMessage::Watch(watch.clone()),
         &format!(r#"{{"type":"watch","payload":{{"id":"{ID}","channel":"news"}}}}"#),
@@ -127,11 +141,16 @@ fn extended_server_events() {
         r#"{"type":"message","payload":{"channel":"news","seq":42,"time":1795000000000,"data":{"headline":"Moon is full","n":[1,2]}}}"#,
     );
     server_golden(
-        ServerMessage::ChannelStatus(ChannelStatus { channel: "news".into(), occupied: true }),
+        ServerMessage::ChannelStatus(ChannelStatus {
+            channel: "news".into(),
+            occupied: true,
+        }),
         r#"{"type":"channel_status","payload":{"channel":"news","occupied":true}}"#,
     );
     server_golden(
-        ServerMessage::Pong(PongPayload { time: 1_795_000_000_000 }),
+        ServerMessage::Pong(PongPayload {
+            time: 1_795_000_000_000,
+        }),
         r#"{"type":"pong","payload":{"time":1795000000000}}"#,
     );
     server_golden(

@@ -1,1 +1,35 @@
+//! Howl: a real-time pub/sub WebSocket hub.
+//!
+//! A map of the crate, from the socket inwards:
+//! - [`server`]: routes, the WebSocket upgrade and [`run`] with graceful shutdown.
+//! - [`connection`]: one WebSocket's I/O loop.
+//! - [`session`]: the protocol rules of one connection, without I/O.
+//! - [`outbox`]: a connection's bounded queue of outgoing frames.
+//! - [`hub`]: the node's shared state and the operations on it.
+//! - [`registry`]: local channels, their subscribers and watchers, and the fan-out.
+//! - [`publication`]: a published message and the frames it is delivered as.
+//! - [`broker`]: how publications reach every node ([`broker::MemoryBroker`] for one node).
+//! - [`http_api`]: publish and list channels over HTTP; health and metrics.
+//! - [`distributor`] and [`quotes`]: the built-in wolf-wisdom publisher.
+//! - [`ui`]: the demo web UI at `/`.
+//! - [`config`], [`logging`], [`metrics`]: settings, log output, Prometheus figures.
 
+pub mod broker;
+pub mod config;
+pub mod connection;
+pub mod distributor;
+pub mod http_api;
+pub mod hub;
+pub mod logging;
+pub mod metrics;
+pub mod outbox;
+pub mod publication;
+pub mod quotes;
+pub mod registry;
+pub mod server;
+pub mod session;
+pub mod ui;
+
+pub use config::Config;
+pub use hub::Hub;
+pub use server::{run, run_with_hub, ServerError};

@@ -1,0 +1,271 @@
+//! Settings: command-line flags override environment variables, which override keys in an
+//! optional TOML file (`--config`), which override the built-in defaults.
+
+use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
+use std::ffi::OsString;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything `howl` can be told.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "howl",
+    version,
+    about = "Howl: a real-time pub/sub WebSocket hub"
+)]
+pub struct Config {
+    /// TOML file with any of these settings (keys as the long flag names, e.g. `quote-interval = 2`).
+    #[arg(long, env = "HOWL_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Address to listen on.
+    #[arg(long, env = "HOWL_LISTEN", default_value = "0.0.0.0:8000")]
+    pub listen: SocketAddr,
+
+    /// Path of the WebSocket endpoint.
+    #[arg(long, env = "HOWL_WS_PATH", default_value = "/ws")]
+    pub ws_path: String,
+
+    /// Seconds between wisdom quotes on the default channel; 0 turns the distributor off.
+    #[arg(long, env = "HOWL_QUOTE_INTERVAL", default_value = "5", value_parser = parse_seconds)]
+    pub quote_interval: Duration,
+
+    /// Seconds of silence (no ping, no frame) after which a connection is dropped.
+    #[arg(long, env = "HOWL_HEARTBEAT_TIMEOUT", default_value = "15", value_parser = parse_seconds)]
+    pub heartbeat_timeout: Duration,
+
+    /// Seconds a write to a client may stay blocked before it is dropped as a slow consumer.
+    #[arg(long, env = "HOWL_WRITE_TIMEOUT", default_value = "10", value_parser = parse_seconds)]
+    pub write_timeout: Duration,
+
+    /// Seconds graceful shutdown waits for clients to receive their queued frames and close.
+    #[arg(long, env = "HOWL_SHUTDOWN_TIMEOUT", default_value = "10", value_parser = parse_seconds)]
+    pub shutdown_timeout: Duration,
+
+    /// Frames that may wait for one client before it is dropped as a slow consumer.
+    #[arg(long, env = "HOWL_OUTBOX_CAPACITY", default_value = "1024")]
+    pub outbox_capacity: usize,
+
+    /// Largest incoming message in bytes (WebSocket frames: close 1009; HTTP bodies: 413).
+    #[arg(long, env = "HOWL_MAX_MESSAGE_SIZE", default_value = "65536")]
+    pub max_message_size: usize,
+
+    /// Most channels one connection may subscribe to (and, separately, watch).
+    #[arg(long, env = "HOWL_MAX_SUBSCRIPTIONS", default_value = "256")]
+    pub max_subscriptions: usize,
+
+    /// WebSocket read buffer per connection, in bytes.
+    #[arg(long, env = "HOWL_READ_BUFFER_SIZE", default_value = "4096")]
+    pub read_buffer_size: usize,
+
+    /// Bytes of queued frames gathered before a write to the socket (frames are also written
+    /// whenever a client's queue is empty).
+    #[arg(long, env = "HOWL_WRITE_BUFFER_SIZE", default_value = "16384")]
+    pub write_buffer_size: usize,
+
+    /// Origins allowed to open WebSockets (comma-separated); empty allows every origin.
+    #[arg(long, env = "HOWL_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
+    /// Directory with the built web UI to serve at `/` instead of the embedded one.
+    #[arg(long, env = "HOWL_UI_DIR")]
+    pub ui_dir: Option<PathBuf>,
+
+    /// Log line format.
+    #[arg(long, env = "HOWL_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Why the settings could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A flag, variable or value is invalid (or `--help`/`--version` was asked for).
+    #[error(transparent)]
+    Cli(#[from] clap::Error),
+    /// The config file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The config file is not valid TOML.
+    #[error("config file {path} is not valid TOML: {source}")]
+    Toml {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+    /// The config file has a key that is no setting.
+    #[error("config file {path}: unknown setting {key:?}")]
+    UnknownKey { path: PathBuf, key: String },
+    /// A value in the config file has an unusable type.
+    #[error(
+        "config file {path}: setting {key:?} must be a string, number, boolean or list of them"
+    )]
+    BadValue { path: PathBuf, key: String },
+}
+
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text
+        .trim_end_matches('s')
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    Duration::try_from_secs_f64(seconds).map_err(|_| format!("{text:?} is not a valid duration"))
+}
+
+impl Config {
+    /// Reads the settings from `args` (the first is the program name), the environment and
+    /// the config file the arguments or environment name.
+    pub fn from_args<I, T>(args: I) -> Result<Self, ConfigError>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        let mut command = Self::command();
+        // A first, lenient pass only to find the config file; the second pass reports errors.
+        let first = Self::command()
+            .ignore_errors(true)
+            .try_get_matches_from(&args);
+        if let Some(path) = first
+            .ok()
+            .and_then(|m| m.get_one::<PathBuf>("config").cloned())
+        {
+            for (key, values) in read_file(&path)? {
+                let id = key.replace('-', "_");
+                if id == "config" || !command.get_arguments().any(|a| a.get_id() == id.as_str()) {
+                    return Err(ConfigError::UnknownKey { path, key });
+                }
+                command = command.mut_arg(id, |arg| arg.default_values(values));
+            }
+        }
+        let matches = command.try_get_matches_from(&args)?;
+        Ok(Self::from_arg_matches(&matches)?)
+    }
+
+    /// Settings for a server on 127.0.0.1 with an ephemeral port and every other default;
+    /// `extra` are further flags, e.g. `["--quote-interval", "0.1"]`.
+    pub fn for_tests(extra: &[&str]) -> Self {
+        let args = ["howl", "--listen", "127.0.0.1:0"].iter().chain(extra);
+        Self::from_args(args).expect("test settings are valid")
+    }
+}
+
+fn read_file(path: &PathBuf) -> Result<Vec<(String, Vec<String>)>, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    let table: toml::Table = text.parse().map_err(|source| ConfigError::Toml {
+        path: path.clone(),
+        source,
+    })?;
+    let scalar = |value: &toml::Value| match value {
+        toml::Value::String(s) => Some(s.clone()),
+        toml::Value::Integer(i) => Some(i.to_string()),
+        toml::Value::Float(f) => Some(f.to_string()),
+        toml::Value::Boolean(b) => Some(b.to_string()),
+        _ => None,
+    };
+    table
+        .into_iter()
+        .map(|(key, value)| {
+            let values = match &value {
+                toml::Value::Array(items) => items.iter().map(scalar).collect(),
+                other => scalar(other).map(|v| vec![v]),
+            };
+            match values {
+                Some(values) => Ok((key, values)),
+                None => Err(ConfigError::BadValue {
+                    path: path.clone(),
+                    key,
+                }),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn file(text: &str) -> tempfile::NamedTempFile {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(text.as_bytes()).unwrap();
+        file
+    }
+
+    #[test]
+    fn defaults() {
+        let config = Config::from_args(["howl"]).unwrap();
+        assert_eq!(config.listen, "0.0.0.0:8000".parse().unwrap());
+        assert_eq!(config.quote_interval, Duration::from_secs(5));
+        assert_eq!(config.heartbeat_timeout, Duration::from_secs(15));
+        assert_eq!(config.max_message_size, 65536);
+    }
+
+    #[test]
+    fn file_values_apply_and_flags_override_them() {
+        let f = file("quote-interval = 0.5\nmax_message_size = 1024\nallowed-origins = [\"http://a\", \"http://b\"]\n");
+        let path = f.path().to_str().unwrap();
+        let config = Config::from_args(["howl", "--config", path]).unwrap();
+        assert_eq!(config.quote_interval, Duration::from_millis(500));
+        assert_eq!(config.max_message_size, 1024);
+        assert_eq!(config.allowed_origins, ["http://a", "http://b"]);
+        let config =
+            Config::from_args(["howl", "--config", path, "--max-message-size", "7"]).unwrap();
+        assert_eq!(config.max_message_size, 7);
+    }
+
+    #[test]
+    fn environment_overrides_file() {
+        let f = file("write-timeout = 3\n");
+        // Only this test reads HOWL_WRITE_TIMEOUT, so setting it cannot disturb others.
+        std::env::set_var("HOWL_WRITE_TIMEOUT", "4");
+        let config = Config::from_args(["howl", "--config", f.path().to_str().unwrap()]);
+        std::env::remove_var("HOWL_WRITE_TIMEOUT");
+        assert_eq!(config.unwrap().write_timeout, Duration::from_secs(4));
+    }
+
+    #[test]
+    fn bad_files_and_values_are_clear_errors() {
+        let f = file("no-such-setting = 1\n");
+        let err = Config::from_args(["howl", "--config", f.path().to_str().unwrap()]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("unknown setting \"no-such-setting\""),
+            "{err}"
+        );
+        let f = file("listen = [\n");
+        let err = Config::from_args(["howl", "--config", f.path().to_str().unwrap()]).unwrap_err();
+        assert!(matches!(err, ConfigError::Toml { .. }), "{err}");
+        let err = Config::from_args(["howl", "--quote-interval", "soon"]).unwrap_err();
+        assert!(err.to_string().contains("not a number of seconds"), "{err}");
+        let err = Config::from_args(["howl", "--config", "/nonexistent/howl.toml"]).unwrap_err();
+        assert!(matches!(err, ConfigError::Read { .. }), "{err}");
+    }
+
+    #[test]
+    fn help_shows_every_default() {
+        let help = Config::command().render_long_help().to_string();
+        for default in [
+            "[default: 0.0.0.0:8000]",
+            "[default: /ws]",
+            "[default: 5]",
+            "[default: 15]",
+            "[default: 65536]",
+        ] {
+            assert!(help.contains(default), "{default} missing from:\n{help}");
+        }
+    }
+}

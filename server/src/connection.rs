@@ -1,0 +1,300 @@
+//! One WebSocket connection: frames read from the socket go through its [`Session`]; frames
+//! queued in its [`Outbox`] are written in batches, one flush per batch.
+
+use crate::config::Config;
+use crate::hub::Hub;
+use crate::outbox::{CloseReason, Frame, Outbox};
+use crate::publication::{now_millis, ConnId};
+use crate::session::{Action, Session};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::SinkExt;
+use howl_protocol::{close, ErrorCode, ErrorPayload, ServerMessage};
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::{sleep, timeout, Instant};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, info_span, warn, Instrument};
+
+/// Why a connection ended.
+#[derive(Debug)]
+enum End {
+    /// The client sent a close frame.
+    ClientClosed,
+    /// The client sent `disconnect`.
+    Disconnect,
+    /// The transport failed or closed without a close frame.
+    Lost(String),
+    /// Nothing arrived within the heartbeat timeout.
+    HeartbeatTimeout,
+    /// The outgoing queue overflowed.
+    SlowConsumer,
+    /// A write stayed blocked past the write timeout.
+    WriteStalled,
+    /// The client sent a message over the size limit.
+    TooLarge(String),
+    /// The server is shutting down.
+    Shutdown,
+}
+
+/// Serves one upgraded WebSocket until it ends, then removes it from every channel.
+pub async fn serve(
+    hub: Arc<Hub>,
+    config: Arc<Config>,
+    socket: WebSocket,
+    peer: SocketAddr,
+    shutdown: CancellationToken,
+) {
+    let id = uuid::Uuid::new_v4().to_string();
+    let span = info_span!("connection", id = %id, peer = %peer);
+    run(hub, config, socket, id, shutdown)
+        .instrument(span)
+        .await
+}
+
+struct Connection {
+    hub: Arc<Hub>,
+    config: Arc<Config>,
+    conn: ConnId,
+    outbox: Arc<Outbox>,
+    session: Session,
+}
+
+async fn run(
+    hub: Arc<Hub>,
+    config: Arc<Config>,
+    mut socket: WebSocket,
+    id: String,
+    shutdown: CancellationToken,
+) {
+    hub.metrics.connections_open.fetch_add(1, Relaxed);
+    hub.metrics.connections_total.fetch_add(1, Relaxed);
+    info!("connected");
+    let mut this = Connection {
+        conn: hub.next_conn_id(),
+        outbox: Arc::new(Outbox::new(config.outbox_capacity)),
+        session: Session::new(id, config.max_subscriptions),
+        hub,
+        config,
+    };
+    this.push(&this.session.initial());
+
+    let heartbeat = sleep(this.config.heartbeat_timeout);
+    tokio::pin!(heartbeat);
+    let end = loop {
+        tokio::select! {
+            biased;
+            _ = shutdown.cancelled() => break End::Shutdown,
+            _ = this.outbox.ready() => {
+                if let Err(end) = this.write_queued(&mut socket).await {
+                    break end;
+                }
+            }
+            incoming = socket.recv() => {
+                heartbeat.as_mut().reset(Instant::now() + this.config.heartbeat_timeout);
+                match incoming {
+                    None => break End::Lost("closed without a close frame".into()),
+                    Some(Err(error)) => break read_error(error),
+                    Some(Ok(Message::Text(text))) => {
+                        if let Some(end) = this.on_text(&text).await {
+                            break end;
+                        }
+                    }
+                    Some(Ok(Message::Binary(_))) => this.reject(ErrorPayload {
+                        code: ErrorCode::BinaryFrame,
+                        message: "binary frames are not supported; send JSON text frames".into(),
+                        request: None,
+                        channel: None,
+                    }),
+                    Some(Ok(Message::Close(_))) => break End::ClientClosed,
+                    // tungstenite answers WebSocket pings itself; both count as activity.
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                }
+            }
+            _ = &mut heartbeat => break End::HeartbeatTimeout,
+        }
+    };
+
+    // Leave every channel first, so nothing more is queued while the connection closes.
+    for channel in this.session.subscriptions() {
+        this.hub.unsubscribe(channel, this.conn);
+    }
+    for channel in this.session.watches() {
+        this.hub.unwatch(channel, this.conn);
+    }
+    this.finish(&mut socket, end).await;
+    this.hub.metrics.connections_open.fetch_sub(1, Relaxed);
+}
+
+fn read_error(error: axum::Error) -> End {
+    match error.into_inner().downcast::<tungstenite::Error>() {
+        Ok(error) => match *error {
+            tungstenite::Error::Capacity(e) => End::TooLarge(e.to_string()),
+            other => End::Lost(other.to_string()),
+        },
+        Err(other) => End::Lost(other.to_string()),
+    }
+}
+
+fn close_message(code: u16, reason: &'static str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: Utf8Bytes::from_static(reason),
+    }))
+}
+
+impl Connection {
+    fn push(&self, message: &ServerMessage) {
+        self.outbox.push(Frame::from(message.to_json()));
+    }
+
+    fn reject(&self, error: ErrorPayload) {
+        debug!(code = %error.code, reason = %error.message, "rejected a frame");
+        self.hub.metrics.count_error(error.code);
+        self.push(&ServerMessage::Error(error));
+    }
+
+    /// Carries out one text frame; returns how the connection ends, if it does.
+    async fn on_text(&mut self, text: &str) -> Option<End> {
+        let action = match self.session.handle_text(text, now_millis()) {
+            Ok(action) => action,
+            Err(error) => {
+                self.reject(error);
+                return None;
+            }
+        };
+        match action {
+            Action::Nothing => {}
+            Action::Reply(reply) => self.push(&reply),
+            Action::Subscribe {
+                channel,
+                form,
+                confirmation,
+            } => {
+                // Confirm first: the client sees the confirmation before the channel's data.
+                self.push(&confirmation);
+                self.hub.subscribe(&channel, self.conn, &self.outbox, form);
+            }
+            Action::Unsubscribe {
+                channel,
+                confirmation,
+            } => {
+                self.hub.unsubscribe(&channel, self.conn);
+                if let Some(confirmation) = confirmation {
+                    self.push(&confirmation);
+                }
+            }
+            Action::Publish {
+                channel,
+                data,
+                exclude_self,
+            } => {
+                let data = serde_json::value::to_raw_value(&data).expect("a JSON value re-encodes");
+                let exclude = exclude_self.then_some(self.conn);
+                if let Err(error) = self.hub.publish(channel.clone(), data, exclude).await {
+                    warn!(%channel, %error, "publish failed");
+                    self.reject(ErrorPayload {
+                        code: ErrorCode::BrokerUnavailable,
+                        message: error.to_string(),
+                        request: Some("publish".into()),
+                        channel: Some(channel),
+                    });
+                }
+            }
+            Action::Watch { channel } => self.hub.watch(&channel, self.conn, &self.outbox),
+            Action::Unwatch { channel } => self.hub.unwatch(&channel, self.conn),
+            Action::Disconnect => return Some(End::Disconnect),
+        }
+        None
+    }
+
+    /// Writes every queued frame with one flush.
+    async fn write_queued(&self, socket: &mut WebSocket) -> Result<(), End> {
+        let (frames, close) = self.outbox.drain();
+        if !frames.is_empty() {
+            let write = async {
+                for frame in frames {
+                    socket.feed(Message::Text(frame)).await?;
+                }
+                socket.flush().await
+            };
+            match timeout(self.config.write_timeout, write).await {
+                Err(_) => return Err(End::WriteStalled),
+                Ok(Err(error)) => return Err(End::Lost(error.to_string())),
+                Ok(Ok(())) => {}
+            }
+        }
+        match close {
+            Some(CloseReason::SlowConsumer) => Err(End::SlowConsumer),
+            None => Ok(()),
+        }
+    }
+
+    /// Logs and counts how the connection ended and sends the close frame that says why.
+    async fn finish(&self, socket: &mut WebSocket, end: End) {
+        let metrics = &self.hub.metrics;
+        let close = match &end {
+            End::ClientClosed => {
+                info!("client closed the connection");
+                None
+            }
+            End::Disconnect => {
+                info!("client disconnected");
+                Some((close::NORMAL, "disconnect"))
+            }
+            End::Lost(reason) => {
+                info!(%reason, "connection lost");
+                return;
+            }
+            End::HeartbeatTimeout => {
+                metrics.heartbeat_timeouts.fetch_add(1, Relaxed);
+                info!(timeout = ?self.config.heartbeat_timeout, "no ping within the heartbeat timeout");
+                Some((close::HEARTBEAT_TIMEOUT, "heartbeat timeout"))
+            }
+            End::SlowConsumer => {
+                metrics.slow_consumers_dropped.fetch_add(1, Relaxed);
+                warn!(
+                    capacity = self.config.outbox_capacity,
+                    "outgoing queue overflowed: dropping slow consumer"
+                );
+                Some((close::SLOW_CONSUMER, "slow consumer"))
+            }
+            End::WriteStalled => {
+                metrics.slow_consumers_dropped.fetch_add(1, Relaxed);
+                warn!(timeout = ?self.config.write_timeout, "write blocked past the write timeout: dropping slow consumer");
+                // The socket does not take writes, so a close frame could not go out either.
+                return;
+            }
+            End::TooLarge(reason) => {
+                metrics.oversized_messages.fetch_add(1, Relaxed);
+                metrics.count_error(ErrorCode::MessageTooLarge);
+                warn!(%reason, limit = self.config.max_message_size, "message over the size limit");
+                Some((close::MESSAGE_TOO_BIG, "message too big"))
+            }
+            End::Shutdown => {
+                debug!("server shutting down");
+                Some((close::GOING_AWAY, "server shutting down"))
+            }
+        };
+        let closing = async {
+            if matches!(end, End::Shutdown | End::Disconnect) {
+                // What was queued before the end is still delivered.
+                let _ = self.write_queued(socket).await;
+            }
+            if let Some((code, reason)) = close {
+                let _ = socket.send(close_message(code, reason)).await;
+            }
+            let _ = socket.close().await;
+        };
+        if timeout(
+            self.config.write_timeout.min(Duration::from_secs(5)),
+            closing,
+        )
+        .await
+        .is_err()
+        {
+            debug!("client did not take the close frame in time");
+        }
+    }
+}

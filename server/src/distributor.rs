@@ -1,0 +1,35 @@
+//! The built-in publisher: a random wolf-wisdom quote on the default channel every interval.
+
+use crate::hub::Hub;
+use crate::quotes::QUOTES;
+use howl_protocol::DEFAULT_CHANNEL;
+use rand::seq::IndexedRandom;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::MissedTickBehavior;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+/// Publishes a quote every `interval`, whether or not anyone listens, until `shutdown`.
+pub async fn run(hub: Arc<Hub>, interval: Duration, shutdown: CancellationToken) {
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = ticker.tick() => {}
+        }
+        let quote = *QUOTES
+            .choose(&mut rand::rng())
+            .expect("the quote list is not empty");
+        let data = serde_json::value::to_raw_value(quote).expect("a string encodes");
+        match hub.publish(DEFAULT_CHANNEL.to_owned(), data, None).await {
+            Ok(receipt) => info!(
+                seq = receipt.seq,
+                receivers = receipt.subscribers,
+                "quote distributed"
+            ),
+            Err(error) => warn!(%error, "quote could not be distributed"),
+        }
+    }
+}

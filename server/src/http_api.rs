@@ -1,0 +1,141 @@
+//! The HTTP API: publish to a channel, list channels, health and metrics.
+
+use crate::hub::Hub;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use howl_protocol::{validate_channel, ErrorCode};
+use serde_json::json;
+use std::sync::Arc;
+
+/// An HTTP error: status plus `{"error": {"code": ..., "message": ...}}`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: ErrorCode,
+    message: String,
+}
+
+impl ApiError {
+    /// An error with this status, code and message.
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({"error": {"code": self.code, "message": self.message}});
+        (self.status, Json(body)).into_response()
+    }
+}
+
+fn counted(hub: &Hub, error: ApiError) -> ApiError {
+    hub.metrics.count_error(error.code);
+    error
+}
+
+/// `POST /api/channels/{channel}/publish`: the body is any JSON value, delivered as `data`.
+pub async fn publish(
+    State(hub): State<Arc<Hub>>,
+    Path(channel): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    validate_channel(&channel).map_err(|e| {
+        counted(
+            &hub,
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::InvalidChannel,
+                e.to_string(),
+            ),
+        )
+    })?;
+    let body = body.map_err(|rejection| {
+        let (status, code) = match rejection.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::MessageTooLarge)
+            }
+            status => (status, ErrorCode::InvalidPayload),
+        };
+        counted(&hub, ApiError::new(status, code, rejection.body_text()))
+    })?;
+    let data: Box<serde_json::value::RawValue> = serde_json::from_slice(&body).map_err(|e| {
+        let message = format!("the request body must be a JSON value: {e}");
+        counted(
+            &hub,
+            ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::MalformedJson, message),
+        )
+    })?;
+    let receipt = hub
+        .publish(channel.clone(), data, None)
+        .await
+        .map_err(|e| {
+            counted(
+                &hub,
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ErrorCode::BrokerUnavailable,
+                    e.to_string(),
+                ),
+            )
+        })?;
+    Ok(Json(
+        json!({"channel": channel, "seq": receipt.seq, "subscribers": receipt.subscribers}),
+    ))
+}
+
+/// `GET /api/channels`: every channel with subscribers, with its count.
+pub async fn list_channels(
+    State(hub): State<Arc<Hub>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let channels = hub.broker.channel_counts().await.map_err(|e| {
+        counted(
+            &hub,
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::BrokerUnavailable,
+                e.to_string(),
+            ),
+        )
+    })?;
+    Ok(Json(json!({ "channels": channels })))
+}
+
+/// `GET /healthz`: `{"status": "ok" | "degraded", "broker": ..., "connections": n}`.
+pub async fn health(State(hub): State<Arc<Hub>>) -> Json<serde_json::Value> {
+    let connections = hub
+        .metrics
+        .connections_open
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let mut body = json!({"status": "ok", "broker": hub.broker.kind(), "connections": connections});
+    if let crate::broker::BrokerHealth::Degraded(reason) = hub.broker.health() {
+        body["status"] = json!("degraded");
+        body["reason"] = json!(reason);
+    }
+    Json(body)
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub async fn metrics(State(hub): State<Arc<Hub>>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        hub.metrics.render(),
+    )
+}
+
+/// Any other path under `/api`.
+pub async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        ErrorCode::NotFound,
+        "no such API endpoint",
+    )
+}

@@ -1,0 +1,154 @@
+//! Counters and gauges, rendered in the Prometheus text format at `/metrics`.
+//!
+//! Plain atomics owned by each server instance, rather than a global recorder, so several
+//! servers in one test process keep separate figures.
+
+use howl_protocol::ErrorCode;
+use std::fmt::Write;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+
+/// Every figure the server reports.
+#[derive(Default)]
+pub struct Metrics {
+    /// Open WebSocket connections.
+    pub connections_open: AtomicI64,
+    /// WebSocket connections accepted since start.
+    pub connections_total: AtomicU64,
+    /// Current (connection, channel) subscriptions on this node.
+    pub subscriptions: AtomicI64,
+    /// Messages published through this node (WebSocket, HTTP, distributor).
+    pub messages_published: AtomicU64,
+    /// Frames queued to local subscribers.
+    pub deliveries: AtomicU64,
+    /// Connections closed because their outgoing queue overflowed or a write stalled.
+    pub slow_consumers_dropped: AtomicU64,
+    /// Frames dropped when a slow consumer's queue was discarded.
+    pub frames_dropped: AtomicU64,
+    /// Connections closed because they stopped sending pings.
+    pub heartbeat_timeouts: AtomicU64,
+    /// Incoming messages refused for exceeding the size limit.
+    pub oversized_messages: AtomicU64,
+    /// Messages that could not be handed to other nodes.
+    pub broker_publish_failures: AtomicU64,
+    errors: [AtomicU64; ErrorCode::ALL.len()],
+}
+
+impl Metrics {
+    /// Counts one `error` sent (or HTTP error answered) with `code`.
+    pub fn count_error(&self, code: ErrorCode) {
+        if let Some(i) = ErrorCode::ALL.iter().position(|c| *c == code) {
+            self.errors[i].fetch_add(1, Relaxed);
+        }
+    }
+
+    /// How many errors with `code` were counted.
+    pub fn errors(&self, code: ErrorCode) -> u64 {
+        ErrorCode::ALL
+            .iter()
+            .position(|c| *c == code)
+            .map_or(0, |i| self.errors[i].load(Relaxed))
+    }
+
+    /// The Prometheus text exposition of every figure.
+    pub fn render(&self) -> String {
+        let mut out = String::with_capacity(2048);
+        let mut metric = |name: &str, kind: &str, help: &str, value: String| {
+            let _ = writeln!(out, "# HELP howl_{name} {help}\n# TYPE howl_{name} {kind}");
+            let _ = writeln!(out, "howl_{name} {value}");
+        };
+        let gauge = |v: &AtomicI64| v.load(Relaxed).to_string();
+        let count = |v: &AtomicU64| v.load(Relaxed).to_string();
+        metric(
+            "connections_open",
+            "gauge",
+            "Open WebSocket connections.",
+            gauge(&self.connections_open),
+        );
+        metric(
+            "connections_total",
+            "counter",
+            "WebSocket connections accepted.",
+            count(&self.connections_total),
+        );
+        metric(
+            "subscriptions",
+            "gauge",
+            "Current subscriptions on this node.",
+            gauge(&self.subscriptions),
+        );
+        metric(
+            "messages_published_total",
+            "counter",
+            "Messages published through this node.",
+            count(&self.messages_published),
+        );
+        metric(
+            "deliveries_total",
+            "counter",
+            "Frames queued to local subscribers.",
+            count(&self.deliveries),
+        );
+        metric(
+            "slow_consumers_dropped_total",
+            "counter",
+            "Connections closed for falling behind.",
+            count(&self.slow_consumers_dropped),
+        );
+        metric(
+            "frames_dropped_total",
+            "counter",
+            "Frames discarded with a slow consumer's queue.",
+            count(&self.frames_dropped),
+        );
+        metric(
+            "heartbeat_timeouts_total",
+            "counter",
+            "Connections closed for missing pings.",
+            count(&self.heartbeat_timeouts),
+        );
+        metric(
+            "oversized_messages_total",
+            "counter",
+            "Incoming messages over the size limit.",
+            count(&self.oversized_messages),
+        );
+        metric(
+            "broker_publish_failures_total",
+            "counter",
+            "Messages that could not reach other nodes.",
+            count(&self.broker_publish_failures),
+        );
+        let _ = writeln!(
+            out,
+            "# HELP howl_errors_total Errors sent to clients, by code."
+        );
+        let _ = writeln!(out, "# TYPE howl_errors_total counter");
+        for (code, value) in ErrorCode::ALL.iter().zip(&self.errors) {
+            let _ = writeln!(
+                out,
+                "howl_errors_total{{code=\"{code}\"}} {}",
+                value.load(Relaxed)
+            );
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_errors_by_code() {
+        let metrics = Metrics::default();
+        metrics.count_error(ErrorCode::WrongId);
+        metrics.count_error(ErrorCode::WrongId);
+        let text = metrics.render();
+        assert!(
+            text.contains("howl_errors_total{code=\"wrong_id\"} 2\n"),
+            "{text}"
+        );
+        assert!(text.contains("howl_connections_open 0\n"), "{text}");
+        assert_eq!(metrics.errors(ErrorCode::WrongId), 2);
+    }
+}

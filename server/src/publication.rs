@@ -1,0 +1,126 @@
+//! A published message and the frames it is delivered as.
+
+use crate::outbox::Frame;
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+/// A node-local connection number; unique within one server process.
+pub type ConnId = u64;
+
+/// One message on a channel, with its place in the channel's sequence.
+#[derive(Debug, Clone)]
+pub struct Publication {
+    /// The channel it was published to.
+    pub channel: String,
+    /// The channel's sequence number for it.
+    pub seq: u64,
+    /// When the hub accepted it, in milliseconds since the Unix epoch.
+    pub time: u64,
+    /// The published JSON value, already encoded.
+    pub data: Box<RawValue>,
+    /// A local connection that must not receive it (the publisher, with `exclude_self`).
+    pub exclude: Option<ConnId>,
+}
+
+#[derive(Serialize)]
+struct Envelope<P> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    payload: P,
+}
+
+#[derive(Serialize)]
+struct MessagePayload<'a> {
+    channel: &'a str,
+    seq: u64,
+    time: u64,
+    data: &'a RawValue,
+}
+
+#[derive(Serialize)]
+struct WisdomPayload<'a> {
+    message: &'a str,
+}
+
+impl Publication {
+    /// The `message` frame, for connections that subscribed to the channel by name.
+    pub fn message_frame(&self) -> Frame {
+        let payload = MessagePayload {
+            channel: &self.channel,
+            seq: self.seq,
+            time: self.time,
+            data: &self.data,
+        };
+        encode("message", payload)
+    }
+
+    /// The original protocol's `wisdom_distribution` frame, for connections that subscribed
+    /// without a channel. A string is sent as is; any other JSON value as its JSON text.
+    pub fn wisdom_frame(&self) -> Frame {
+        let text = serde_json::from_str::<String>(self.data.get());
+        let message = text.as_deref().unwrap_or(self.data.get());
+        encode("wisdom_distribution", WisdomPayload { message })
+    }
+}
+
+fn encode<P: Serialize>(kind: &'static str, payload: P) -> Frame {
+    let text = serde_json::to_string(&Envelope { kind, payload }).expect("frames always encode");
+    Frame::from(text)
+}
+
+/// Milliseconds since the Unix epoch, by the system clock.
+pub fn now_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use howl_protocol::{decode_server, ChannelMessage, ServerMessage, WisdomPayload as Wisdom};
+    use serde_json::json;
+
+    fn publication(data: serde_json::Value) -> Publication {
+        Publication {
+            channel: "news".into(),
+            seq: 7,
+            time: 1_795_000_000_000,
+            data: serde_json::value::to_raw_value(&data).unwrap(),
+            exclude: None,
+        }
+    }
+
+    #[test]
+    fn message_frame_matches_the_protocol_type() {
+        let data = json!({"a": [1, "two"], "b": null});
+        let frame = publication(data.clone()).message_frame();
+        assert_eq!(
+            frame.as_str(),
+            r#"{"type":"message","payload":{"channel":"news","seq":7,"time":1795000000000,"data":{"a":[1,"two"],"b":null}}}"#
+        );
+        let expected = ServerMessage::Message(ChannelMessage {
+            channel: "news".into(),
+            seq: 7,
+            time: 1_795_000_000_000,
+            data,
+        });
+        assert_eq!(decode_server(frame.as_str()).unwrap(), expected);
+    }
+
+    #[test]
+    fn wisdom_frame_is_the_original_shape() {
+        let frame = publication(json!("Run with the pack.")).wisdom_frame();
+        assert_eq!(
+            frame.as_str(),
+            r#"{"type":"wisdom_distribution","payload":{"message":"Run with the pack."}}"#
+        );
+        let frame = publication(json!({"x": 1})).wisdom_frame();
+        assert_eq!(
+            decode_server(frame.as_str()).unwrap(),
+            ServerMessage::WisdomDistribution(Wisdom {
+                message: r#"{"x":1}"#.into()
+            })
+        );
+    }
+}

@@ -1,0 +1,179 @@
+//! The HTTP server: routes, the WebSocket upgrade, and [`run`] with graceful shutdown.
+
+use crate::config::Config;
+use crate::connection;
+use crate::http_api::{self, ApiError};
+use crate::hub::Hub;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State, WebSocketUpgrade};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use axum::Router;
+use howl_protocol::ErrorCode;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower_http::services::{ServeDir, ServeFile};
+use tracing::{info, warn};
+
+/// What the request handlers share.
+#[derive(Clone)]
+struct AppState {
+    hub: Arc<Hub>,
+    config: Arc<Config>,
+    shutdown: CancellationToken,
+    connections: TaskTracker,
+}
+
+impl axum::extract::FromRef<AppState> for Arc<Hub> {
+    fn from_ref(state: &AppState) -> Self {
+        state.hub.clone()
+    }
+}
+
+/// Why the server stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// Accepting or serving connections failed.
+    #[error("server failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Serves Howl on `listener` with the embedded broker until `shutdown` completes.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    run_with_hub(config, Arc::new(Hub::in_memory()), listener, shutdown).await
+}
+
+/// Serves Howl on `listener` with a prepared hub (and so any broker) until `shutdown`
+/// completes; then stops accepting, sends every client close 1001 after what was queued for
+/// it, and returns once all have closed or the shutdown timeout has passed.
+pub async fn run_with_hub(
+    config: Config,
+    hub: Arc<Hub>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let config = Arc::new(config);
+    let stop = CancellationToken::new();
+    let state = AppState {
+        hub: hub.clone(),
+        config: config.clone(),
+        shutdown: stop.clone(),
+        connections: TaskTracker::new(),
+    };
+    let distributor = (!config.quote_interval.is_zero()).then(|| {
+        tokio::spawn(crate::distributor::run(
+            hub.clone(),
+            config.quote_interval,
+            stop.clone(),
+        ))
+    });
+
+    info!(address = %listener.local_addr()?, ws_path = %config.ws_path, broker = hub.broker.kind(), "howl listening");
+    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let trigger = stop.clone();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            info!("shutting down");
+            trigger.cancel();
+        })
+        .await?;
+
+    stop.cancel();
+    state.connections.close();
+    if tokio::time::timeout(config.shutdown_timeout, state.connections.wait())
+        .await
+        .is_err()
+    {
+        warn!(
+            left = state.connections.len(),
+            "shutdown timeout passed with connections still closing"
+        );
+    }
+    if let Some(distributor) = distributor {
+        let _ = distributor.await;
+    }
+    info!("stopped");
+    Ok(())
+}
+
+fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/channels", get(http_api::list_channels))
+        .route("/channels/{channel}/publish", post(http_api::publish))
+        .fallback(http_api::not_found)
+        .layer(DefaultBodyLimit::max(state.config.max_message_size));
+    let router = Router::new()
+        .route(&state.config.ws_path, any(upgrade))
+        .nest("/api", api)
+        .route("/healthz", get(http_api::health))
+        .route("/metrics", get(http_api::metrics));
+    let router = match &state.config.ui_dir {
+        Some(dir) => {
+            let index = ServeFile::new(dir.join("index.html"));
+            router.fallback_service(ServeDir::new(dir).fallback(index))
+        }
+        None => router.route("/", get(crate::ui::not_built)),
+    };
+    router.with_state(state)
+}
+
+async fn upgrade(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if state.shutdown.is_cancelled() {
+        return ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::ShuttingDown,
+            "the server is shutting down",
+        )
+        .into_response();
+    }
+    if !origin_allowed(&state.config.allowed_origins, &headers) {
+        warn!(%peer, origin = ?headers.get(header::ORIGIN), "WebSocket from a disallowed origin refused");
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::InvalidPayload,
+            "this origin may not open WebSockets here",
+        )
+        .into_response();
+    }
+    let config = &state.config;
+    let limit = config.max_message_size;
+    ws.read_buffer_size(config.read_buffer_size)
+        .write_buffer_size(config.write_buffer_size)
+        .max_message_size(limit)
+        .max_frame_size(limit)
+        .on_failed_upgrade(move |error| warn!(%peer, %error, "WebSocket upgrade failed"))
+        .on_upgrade(move |socket| {
+            let AppState {
+                hub,
+                config,
+                shutdown,
+                connections,
+            } = state;
+            connections.track_future(connection::serve(hub, config, socket, peer, shutdown))
+        })
+}
+
+fn origin_allowed(allowed: &[String], headers: &HeaderMap) -> bool {
+    if allowed.is_empty() {
+        return true;
+    }
+    // Clients that are not browsers send no Origin; the check guards against foreign pages.
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    allowed.iter().any(|a| origin.as_bytes() == a.as_bytes())
+}

@@ -1,0 +1,212 @@
+//! The protocol rules of one connection, as a state machine without I/O.
+//!
+//! The connection loop feeds it each text frame; it answers with the [`Action`] to carry out
+//! or the `error` to send, and remembers the connection's subscriptions so they can be
+//! removed when it ends.
+
+use crate::registry::Form;
+use howl_protocol::{
+    decode_client, validate_channel, ClientMessage, ErrorCode, ErrorPayload, PongPayload,
+    ServerMessage, DEFAULT_CHANNEL,
+};
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+
+/// What the connection must do for an accepted frame.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Nothing beyond what the session already recorded.
+    Nothing,
+    /// Send this reply.
+    Reply(ServerMessage),
+    /// Subscribe, then send the confirmation.
+    Subscribe {
+        channel: String,
+        form: Form,
+        confirmation: ServerMessage,
+    },
+    /// Unsubscribe (when subscribed), then send the confirmation, if any.
+    Unsubscribe {
+        channel: String,
+        confirmation: Option<ServerMessage>,
+    },
+    /// Publish `data` to `channel`.
+    Publish {
+        channel: String,
+        data: Value,
+        exclude_self: bool,
+    },
+    /// Start `channel_status` notices for `channel`.
+    Watch { channel: String },
+    /// Stop them.
+    Unwatch { channel: String },
+    /// The client ended the session: close with 1000.
+    Disconnect,
+}
+
+/// One connection's protocol state.
+#[derive(Debug)]
+pub struct Session {
+    id: String,
+    connected: bool,
+    subscriptions: HashMap<String, Form>,
+    watches: HashSet<String>,
+    max_subscriptions: usize,
+}
+
+impl Session {
+    /// A session for the connection with `id`, allowed `max_subscriptions` channels (and as
+    /// many watches).
+    pub fn new(id: String, max_subscriptions: usize) -> Self {
+        Self {
+            id,
+            connected: false,
+            subscriptions: HashMap::new(),
+            watches: HashSet::new(),
+            max_subscriptions,
+        }
+    }
+
+    /// The connection's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The `initial` event that opens the session.
+    pub fn initial(&self) -> ServerMessage {
+        ServerMessage::Initial(howl_protocol::InitialPayload {
+            id: self.id.clone(),
+        })
+    }
+
+    /// The channels the connection subscribes to.
+    pub fn subscriptions(&self) -> impl Iterator<Item = &str> {
+        self.subscriptions.keys().map(String::as_str)
+    }
+
+    /// The channels the connection watches.
+    pub fn watches(&self) -> impl Iterator<Item = &str> {
+        self.watches.iter().map(String::as_str)
+    }
+
+    /// Handles one text frame received at `now_ms` (Unix milliseconds).
+    pub fn handle_text(&mut self, text: &str, now_ms: u64) -> Result<Action, ErrorPayload> {
+        let message = decode_client(text).map_err(|e| ErrorPayload {
+            code: e.code,
+            message: e.message,
+            request: e.request,
+            channel: None,
+        })?;
+        self.handle(message, now_ms)
+    }
+
+    /// Handles one decoded event received at `now_ms`.
+    pub fn handle(&mut self, message: ClientMessage, now_ms: u64) -> Result<Action, ErrorPayload> {
+        let request = message.type_name();
+        let reject = |code, text: String, channel: Option<&str>| ErrorPayload {
+            code,
+            message: text,
+            request: Some(request.to_owned()),
+            channel: channel.map(str::to_owned),
+        };
+        if message.id() != self.id {
+            let text = format!("id {:?} is not this connection's id", message.id());
+            return Err(reject(ErrorCode::WrongId, text, None));
+        }
+        let needs_connect = !matches!(
+            message,
+            ClientMessage::Connect(_) | ClientMessage::Ping(_) | ClientMessage::Disconnect(_)
+        );
+        if needs_connect && !self.connected {
+            let text = format!("send \"connect\" before \"{request}\"");
+            return Err(reject(ErrorCode::NotConnected, text, None));
+        }
+        let check_channel = |channel: &str| {
+            validate_channel(channel)
+                .map_err(|e| reject(ErrorCode::InvalidChannel, e.to_string(), Some(channel)))
+        };
+        Ok(match message {
+            ClientMessage::Connect(_) if self.connected => {
+                let text = "this connection already sent \"connect\"".to_owned();
+                return Err(reject(ErrorCode::AlreadyConnected, text, None));
+            }
+            ClientMessage::Connect(_) => {
+                self.connected = true;
+                Action::Nothing
+            }
+            ClientMessage::Subscribe(p) => {
+                let (channel, form) = match p.channel.as_deref() {
+                    Some(name) => (name, Form::Named),
+                    None => (DEFAULT_CHANNEL, Form::Legacy),
+                };
+                check_channel(channel)?;
+                if !self.subscriptions.contains_key(channel)
+                    && self.subscriptions.len() >= self.max_subscriptions
+                {
+                    let text = format!(
+                        "at most {} subscriptions per connection",
+                        self.max_subscriptions
+                    );
+                    return Err(reject(ErrorCode::TooManySubscriptions, text, Some(channel)));
+                }
+                self.subscriptions.insert(channel.to_owned(), form);
+                let channel = channel.to_owned();
+                Action::Subscribe {
+                    channel,
+                    form,
+                    confirmation: ServerMessage::subscribed(p.channel),
+                }
+            }
+            ClientMessage::Unsubscribe(p) => {
+                let channel = p.channel.as_deref().unwrap_or(DEFAULT_CHANNEL);
+                check_channel(channel)?;
+                self.subscriptions.remove(channel);
+                // The original protocol has no unsubscribe confirmation: only a client that
+                // names the channel (and so speaks the extended protocol) gets one.
+                let confirmation = p
+                    .channel
+                    .clone()
+                    .map(|c| ServerMessage::unsubscribed(Some(c)));
+                Action::Unsubscribe {
+                    channel: channel.to_owned(),
+                    confirmation,
+                }
+            }
+            ClientMessage::Publish(p) => {
+                check_channel(&p.channel)?;
+                Action::Publish {
+                    channel: p.channel,
+                    data: p.data,
+                    exclude_self: p.exclude_self,
+                }
+            }
+            ClientMessage::Watch(p) => {
+                check_channel(&p.channel)?;
+                if !self.watches.contains(&p.channel)
+                    && self.watches.len() >= self.max_subscriptions
+                {
+                    let text = format!("at most {} watches per connection", self.max_subscriptions);
+                    return Err(reject(
+                        ErrorCode::TooManySubscriptions,
+                        text,
+                        Some(&p.channel),
+                    ));
+                }
+                self.watches.insert(p.channel.clone());
+                Action::Watch { channel: p.channel }
+            }
+            ClientMessage::Unwatch(p) => {
+                check_channel(&p.channel)?;
+                self.watches.remove(&p.channel);
+                Action::Unwatch { channel: p.channel }
+            }
+            ClientMessage::Ping(_) => {
+                Action::Reply(ServerMessage::Pong(PongPayload { time: now_ms }))
+            }
+            ClientMessage::Disconnect(_) => Action::Disconnect,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

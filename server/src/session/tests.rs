@@ -1,0 +1,197 @@
+use super::*;
+
+const ID: &str = "c0ffee00-0000-4000-8000-000000000001";
+
+fn frame(kind: &str, payload: &str) -> String {
+    format!(r#"{{"type":"{kind}","payload":{payload}}}"#)
+}
+
+fn id_only() -> String {
+    format!(r#"{{"id":"{ID}"}}"#)
+}
+
+fn connected() -> Session {
+    let mut session = Session::new(ID.into(), 2);
+    assert_eq!(
+        session.handle_text(&frame("connect", &id_only()), 0),
+        Ok(Action::Nothing)
+    );
+    session
+}
+
+fn error_code(result: Result<Action, ErrorPayload>) -> ErrorCode {
+    result.expect_err("must be rejected").code
+}
+
+#[test]
+fn original_subscribe_is_legacy_on_the_default_channel() {
+    let mut session = connected();
+    let action = session
+        .handle_text(&frame("subscribe", &id_only()), 0)
+        .unwrap();
+    assert_eq!(
+        action,
+        Action::Subscribe {
+            channel: DEFAULT_CHANNEL.into(),
+            form: Form::Legacy,
+            confirmation: ServerMessage::subscribed(None),
+        }
+    );
+    let action = session
+        .handle_text(&frame("unsubscribe", &id_only()), 0)
+        .unwrap();
+    assert_eq!(
+        action,
+        Action::Unsubscribe {
+            channel: DEFAULT_CHANNEL.into(),
+            confirmation: None
+        }
+    );
+    assert_eq!(session.subscriptions().count(), 0);
+}
+
+#[test]
+fn named_subscribe_echoes_the_channel() {
+    let mut session = connected();
+    let payload = format!(r#"{{"id":"{ID}","channel":"news"}}"#);
+    let action = session
+        .handle_text(&frame("subscribe", &payload), 0)
+        .unwrap();
+    assert_eq!(
+        action,
+        Action::Subscribe {
+            channel: "news".into(),
+            form: Form::Named,
+            confirmation: ServerMessage::subscribed(Some("news".into())),
+        }
+    );
+    let action = session
+        .handle_text(&frame("unsubscribe", &payload), 0)
+        .unwrap();
+    assert_eq!(
+        action,
+        Action::Unsubscribe {
+            channel: "news".into(),
+            confirmation: Some(ServerMessage::unsubscribed(Some("news".into()))),
+        }
+    );
+}
+
+#[test]
+fn rejects_wrong_id_and_events_before_connect() {
+    let mut session = Session::new(ID.into(), 2);
+    let other = r#"{"id":"someone-else"}"#;
+    assert_eq!(
+        error_code(session.handle_text(&frame("connect", other), 0)),
+        ErrorCode::WrongId
+    );
+    assert_eq!(
+        error_code(session.handle_text(&frame("subscribe", &id_only()), 0)),
+        ErrorCode::NotConnected
+    );
+    // Keep-alive and goodbye work before connect.
+    assert!(matches!(
+        session.handle_text(&frame("ping", &id_only()), 5),
+        Ok(Action::Reply(_))
+    ));
+    assert_eq!(
+        session.handle_text(&frame("disconnect", &id_only()), 0),
+        Ok(Action::Disconnect)
+    );
+    let mut session = connected();
+    assert_eq!(
+        error_code(session.handle_text(&frame("connect", &id_only()), 0)),
+        ErrorCode::AlreadyConnected
+    );
+    assert_eq!(
+        error_code(session.handle_text(&frame("ping", other), 0)),
+        ErrorCode::WrongId
+    );
+}
+
+#[test]
+fn ping_is_answered_with_the_server_time() {
+    let mut session = connected();
+    let action = session
+        .handle_text(&frame("ping", &id_only()), 1234)
+        .unwrap();
+    assert_eq!(
+        action,
+        Action::Reply(ServerMessage::Pong(PongPayload { time: 1234 }))
+    );
+}
+
+#[test]
+fn bad_frames_get_their_own_codes() {
+    let mut session = connected();
+    assert_eq!(
+        error_code(session.handle_text("{oops", 0)),
+        ErrorCode::MalformedJson
+    );
+    assert_eq!(
+        error_code(session.handle_text(&frame("shout", "{}"), 0)),
+        ErrorCode::UnknownType
+    );
+    assert_eq!(
+        error_code(session.handle_text(&frame("subscribe", "{}"), 0)),
+        ErrorCode::InvalidPayload
+    );
+    let bad_channel = format!(r#"{{"id":"{ID}","channel":"no spaces"}}"#);
+    let err = session
+        .handle_text(&frame("subscribe", &bad_channel), 0)
+        .unwrap_err();
+    assert_eq!(
+        (err.code, err.channel.as_deref()),
+        (ErrorCode::InvalidChannel, Some("no spaces"))
+    );
+    assert_eq!(err.request.as_deref(), Some("subscribe"));
+}
+
+#[test]
+fn subscriptions_are_capped() {
+    let mut session = connected();
+    for channel in ["a", "b", "a"] {
+        let payload = format!(r#"{{"id":"{ID}","channel":"{channel}"}}"#);
+        assert!(session
+            .handle_text(&frame("subscribe", &payload), 0)
+            .is_ok());
+    }
+    let payload = format!(r#"{{"id":"{ID}","channel":"c"}}"#);
+    assert_eq!(
+        error_code(session.handle_text(&frame("subscribe", &payload), 0)),
+        ErrorCode::TooManySubscriptions
+    );
+    let mut channels: Vec<_> = session.subscriptions().collect();
+    channels.sort();
+    assert_eq!(channels, ["a", "b"]);
+}
+
+#[test]
+fn publish_and_watch_carry_their_channel() {
+    let mut session = connected();
+    let payload =
+        format!(r#"{{"id":"{ID}","channel":"news","data":{{"x":1}},"exclude_self":true}}"#);
+    assert_eq!(
+        session.handle_text(&frame("publish", &payload), 0),
+        Ok(Action::Publish {
+            channel: "news".into(),
+            data: serde_json::json!({"x": 1}),
+            exclude_self: true
+        })
+    );
+    let payload = format!(r#"{{"id":"{ID}","channel":"news"}}"#);
+    assert_eq!(
+        session.handle_text(&frame("watch", &payload), 0),
+        Ok(Action::Watch {
+            channel: "news".into()
+        })
+    );
+    assert_eq!(session.watches().collect::<Vec<_>>(), ["news"]);
+    assert_eq!(
+        session.handle_text(&frame("unwatch", &payload), 0),
+        Ok(Action::Unwatch {
+            channel: "news".into()
+        })
+    );
+    assert_eq!(session.watches().count(), 0);
+}
