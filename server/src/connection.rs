@@ -124,6 +124,17 @@ async fn run(
         this.hub.unwatch(channel, this.conn);
     }
     this.finish(&mut socket, end).await;
+    let (undelivered, _) = this.outbox.drain();
+    if !undelivered.is_empty() {
+        this.hub
+            .metrics
+            .frames_dropped
+            .fetch_add(undelivered.len() as u64, Relaxed);
+        warn!(
+            frames = undelivered.len(),
+            "connection ended with frames it never received"
+        );
+    }
     this.hub.metrics.connections_open.fetch_sub(1, Relaxed);
 }
 

@@ -97,7 +97,7 @@ impl Metrics {
         metric(
             "frames_dropped_total",
             "counter",
-            "Frames discarded with a slow consumer's queue.",
+            "Frames never delivered: discarded with a slow consumer queue or left at close.",
             count(&self.frames_dropped),
         );
         metric(

@@ -137,6 +137,11 @@ impl Client {
         }
     }
 
+    /// Tries to open a WebSocket; the error when the server does not accept it.
+    pub async fn try_open(url: &str) -> Result<(), tokio_tungstenite::tungstenite::Error> {
+        tokio_tungstenite::connect_async(url).await.map(|_| ())
+    }
+
     /// Reads `initial` (checking its exact text) and answers `connect`.
     pub async fn handshake(&mut self) {
         let initial = self.recv_text().await;

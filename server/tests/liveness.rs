@@ -1,0 +1,149 @@
+//! Heartbeats, slow consumers and graceful shutdown.
+
+mod common;
+use common::{Client, TestServer, WAIT};
+use serde_json::json;
+
+#[tokio::test]
+async fn a_client_that_stops_pinging_is_dropped_and_leaves_its_channels() {
+    let server = TestServer::start(&["--quote-interval", "0", "--heartbeat-timeout", "1"]).await;
+    let mut watcher = server.client().await;
+    watcher
+        .send_event("watch", json!({"channel": "room"}))
+        .await;
+    assert_eq!(watcher.recv_json().await["payload"]["occupied"], false);
+
+    let mut silent = server.client().await;
+    silent
+        .send_event("subscribe", json!({"channel": "room"}))
+        .await;
+    silent.recv_type("subscribe_confirmation").await;
+    assert_eq!(watcher.recv_json().await["payload"]["occupied"], true);
+
+    // The watcher keeps pinging (each sync is a ping) while the silent client says nothing.
+    let dropped = async {
+        loop {
+            watcher.send_event("ping", json!({})).await;
+            let frame = watcher.recv_json().await;
+            if frame["type"] == "channel_status" {
+                return frame;
+            }
+        }
+    };
+    let frame = tokio::time::timeout(WAIT, dropped)
+        .await
+        .expect("silent client dropped in time");
+    assert_eq!(
+        frame["payload"],
+        json!({"channel": "room", "occupied": false})
+    );
+    assert_eq!(silent.expect_close().await, 4000);
+    let (_, channels) = server.get_json("/api/channels").await;
+    assert_eq!(channels, json!({"channels": []}));
+    assert_eq!(server.metric("howl_heartbeat_timeouts_total").await, 1.0);
+}
+
+#[tokio::test]
+async fn pinging_keeps_a_connection_alive_past_the_timeout() {
+    let server = TestServer::start(&["--quote-interval", "0", "--heartbeat-timeout", "1"]).await;
+    let mut client = server.client().await;
+    let mut other = server.client().await;
+    // Several heartbeat periods pass, measured by the other client being dropped for silence.
+    let mut pongs = 0;
+    let dropped = async {
+        loop {
+            client.send_event("ping", json!({})).await;
+            client.recv_type("pong").await;
+            pongs += 1;
+            if server.metric("howl_heartbeat_timeouts_total").await >= 1.0 {
+                return;
+            }
+        }
+    };
+    tokio::time::timeout(WAIT, dropped)
+        .await
+        .expect("the silent client is dropped");
+    assert_eq!(other.expect_close().await, 4000);
+    assert!(pongs > 0);
+    assert_eq!(client.sync().await, Vec::<serde_json::Value>::new());
+}
+
+#[tokio::test]
+async fn a_stalled_subscriber_is_dropped_while_a_fast_one_gets_everything_in_order() {
+    let server = TestServer::start(&[
+        "--quote-interval",
+        "0",
+        "--outbox-capacity",
+        "64",
+        "--write-timeout",
+        "2",
+    ])
+    .await;
+    let subscribe = |mut client: Client| async move {
+        client
+            .send_event("subscribe", json!({"channel": "firehose"}))
+            .await;
+        client.recv_type("subscribe_confirmation").await;
+        client
+    };
+    let _stalled = subscribe(server.client().await).await; // never reads again
+    let mut fast = subscribe(server.client().await).await;
+    let mut publisher = server.client().await;
+
+    let payload = "z".repeat(32 * 1024);
+    let mut sent = 0u64;
+    // Bounded: the stalled client's socket buffers and queue fill long before this.
+    while server.metric("howl_slow_consumers_dropped_total").await < 1.0 {
+        assert!(sent < 4000, "the stalled subscriber was never dropped");
+        for _ in 0..32 {
+            publisher
+                .send_event(
+                    "publish",
+                    json!({"channel": "firehose", "data": {"n": sent, "pad": payload}}),
+                )
+                .await;
+            sent += 1;
+        }
+        // Keep the fast subscriber within its queue: read this batch before the next.
+        for expected in sent - 32..sent {
+            let frame = fast.recv_json().await;
+            assert_eq!(
+                frame["payload"]["data"]["n"], expected,
+                "out of order or lost"
+            );
+        }
+    }
+    let (_, channels) = server.get_json("/api/channels").await;
+    assert_eq!(
+        channels,
+        json!({"channels": [{"name": "firehose", "subscribers": 1}]})
+    );
+    assert!(server.metric("howl_frames_dropped_total").await >= 1.0);
+}
+
+#[tokio::test]
+async fn shutdown_flushes_queued_frames_then_sends_going_away() {
+    let mut server = TestServer::start(&["--quote-interval", "0"]).await;
+    let mut clients = Vec::new();
+    for _ in 0..3 {
+        let mut client = server.client().await;
+        client
+            .send_event("subscribe", json!({"channel": "last-words"}))
+            .await;
+        client.recv_type("subscribe_confirmation").await;
+        clients.push(client);
+    }
+    let (status, _) = server
+        .post("/api/channels/last-words/publish", r#""goodbye""#)
+        .await;
+    assert_eq!(status, 200);
+    server.shutdown().await.expect("run returns Ok");
+    for client in &mut clients {
+        assert_eq!(client.recv_json().await["payload"]["data"], "goodbye");
+        assert_eq!(client.expect_close().await, 1001);
+    }
+    assert!(
+        Client::try_open(&server.ws_url()).await.is_err(),
+        "still accepting after shutdown"
+    );
+}
