@@ -32,8 +32,10 @@ async fn sigterm_closes_clients_with_going_away_and_exits_zero() {
                 continue;
             };
             // Keep reading to the end so the pipe never fills and blocks howl.
-            if let (Some(address), Some(tx)) = (event["address"].as_str(), address_tx.take()) {
-                let _ = tx.send(address.to_owned());
+            if let Some(address) = event["address"].as_str() {
+                if let Some(tx) = address_tx.take() {
+                    let _ = tx.send(address.to_owned());
+                }
             }
         }
     });
