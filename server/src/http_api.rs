@@ -42,6 +42,11 @@ fn counted(hub: &Hub, error: ApiError) -> ApiError {
     error
 }
 
+fn broker_unavailable(hub: &Hub, error: crate::broker::BrokerError) -> ApiError {
+    let error = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::BrokerUnavailable, error.to_string());
+    counted(hub, error)
+}
+
 /// `POST /api/channels/{channel}/publish`: the body is any JSON value, delivered as `data`.
 pub async fn publish(
     State(hub): State<Arc<Hub>>,
@@ -77,16 +82,7 @@ pub async fn publish(
     let receipt = hub
         .publish(channel.clone(), data, None)
         .await
-        .map_err(|e| {
-            counted(
-                &hub,
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    ErrorCode::BrokerUnavailable,
-                    e.to_string(),
-                ),
-            )
-        })?;
+        .map_err(|e| broker_unavailable(&hub, e))?;
     Ok(Json(
         json!({"channel": channel, "seq": receipt.seq, "subscribers": receipt.subscribers}),
     ))
@@ -96,16 +92,7 @@ pub async fn publish(
 pub async fn list_channels(
     State(hub): State<Arc<Hub>>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let channels = hub.broker.channel_counts().await.map_err(|e| {
-        counted(
-            &hub,
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                ErrorCode::BrokerUnavailable,
-                e.to_string(),
-            ),
-        )
-    })?;
+    let channels = hub.broker.channel_counts().await.map_err(|e| broker_unavailable(&hub, e))?;
     Ok(Json(json!({ "channels": channels })))
 }
 
