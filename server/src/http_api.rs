@@ -43,7 +43,11 @@ fn counted(hub: &Hub, error: ApiError) -> ApiError {
 }
 
 fn broker_unavailable(hub: &Hub, error: crate::broker::BrokerError) -> ApiError {
-    let error = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::BrokerUnavailable, error.to_string());
+    let error = ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::BrokerUnavailable,
+        error.to_string(),
+    );
     counted(hub, error)
 }
 
@@ -92,7 +96,11 @@ pub async fn publish(
 pub async fn list_channels(
     State(hub): State<Arc<Hub>>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let channels = hub.broker.channel_counts().await.map_err(|e| broker_unavailable(&hub, e))?;
+    let channels = hub
+        .broker
+        .channel_counts()
+        .await
+        .map_err(|e| broker_unavailable(&hub, e))?;
     Ok(Json(json!({ "channels": channels })))
 }
 
