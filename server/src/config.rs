@@ -75,6 +75,24 @@ pub struct Config {
     /// Log line format.
     #[arg(long, env = "HOWL_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
+
+    /// Redis URL (e.g. `redis://127.0.0.1:6379`) that turns on cluster mode: nodes sharing it
+    /// share channels. Without it the embedded single-node broker is used.
+    #[arg(long, env = "HOWL_REDIS_URL")]
+    pub redis_url: Option<String>,
+
+    /// Prefix of every Redis channel and key the cluster uses.
+    #[arg(long, env = "HOWL_REDIS_PREFIX", default_value = "howl:")]
+    pub redis_prefix: String,
+
+    /// Seconds after which a silent node's subscriber counts and distributor lock expire in
+    /// Redis (each node refreshes them every third of this).
+    #[arg(long, env = "HOWL_REDIS_TTL", default_value = "6", value_parser = parse_seconds)]
+    pub redis_ttl: Duration,
+
+    /// This node's unique name in the cluster [default: a fresh UUID].
+    #[arg(long, env = "HOWL_NODE_ID")]
+    pub node_id: Option<String>,
 }
 
 /// How log lines are written.

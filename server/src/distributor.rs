@@ -1,9 +1,11 @@
-//! The built-in publisher: a random wolf-wisdom quote on the default channel every interval.
+//! The built-in publisher: a random wolf-wisdom quote on the default channel every interval,
+//! from one node of a cluster at a time ([`crate::broker::Broker::leads_distributor`]).
 
 use crate::hub::Hub;
 use crate::quotes::QUOTES;
 use howl_protocol::DEFAULT_CHANNEL;
 use rand::seq::IndexedRandom;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::MissedTickBehavior;
@@ -19,16 +21,23 @@ pub async fn run(hub: Arc<Hub>, interval: Duration, shutdown: CancellationToken)
             _ = shutdown.cancelled() => return,
             _ = ticker.tick() => {}
         }
+        // In a cluster every node ticks, but only the lock holder publishes.
+        if !hub.broker.leads_distributor() {
+            continue;
+        }
         let quote = *QUOTES
             .choose(&mut rand::rng())
             .expect("the quote list is not empty");
         let data = serde_json::value::to_raw_value(quote).expect("a string encodes");
         match hub.publish(DEFAULT_CHANNEL.to_owned(), data, None).await {
-            Ok(receipt) => info!(
-                seq = receipt.seq,
-                receivers = receipt.subscribers,
-                "quote distributed"
-            ),
+            Ok(receipt) => {
+                hub.metrics.quotes_distributed.fetch_add(1, Relaxed);
+                info!(
+                    seq = receipt.seq,
+                    receivers = receipt.subscribers,
+                    "quote distributed"
+                )
+            }
             Err(error) => warn!(%error, "quote could not be distributed"),
         }
     }

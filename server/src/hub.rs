@@ -40,6 +40,14 @@ impl Hub {
         Self::new(registry, broker, metrics)
     }
 
+    /// A cluster node's hub with the Redis broker.
+    pub fn with_redis(settings: crate::broker::RedisSettings) -> Result<Self, BrokerError> {
+        let metrics = Arc::new(Metrics::default());
+        let registry = Arc::new(Registry::new(metrics.clone()));
+        let broker = crate::broker::RedisBroker::new(settings, registry.clone(), metrics.clone())?;
+        Ok(Self::new(registry, Arc::new(broker), metrics))
+    }
+
     /// A fresh node-local connection number.
     pub fn next_conn_id(&self) -> ConnId {
         self.next_conn.fetch_add(1, Relaxed)

@@ -30,6 +30,16 @@ pub struct Metrics {
     pub oversized_messages: AtomicU64,
     /// Messages that could not be handed to other nodes.
     pub broker_publish_failures: AtomicU64,
+    /// 1 while the cluster broker is connected to Redis, else 0.
+    pub broker_connected: AtomicI64,
+    /// Times the cluster broker reconnected to Redis after losing it.
+    pub broker_reconnects: AtomicU64,
+    /// Messages from other nodes or Redis clients delivered on this node.
+    pub broker_messages_received: AtomicU64,
+    /// Messages and notices from Redis dropped because they could not be read.
+    pub broker_invalid_payloads: AtomicU64,
+    /// Quotes this node's distributor published.
+    pub quotes_distributed: AtomicU64,
     errors: [AtomicU64; ErrorCode::ALL.len()],
 }
 
@@ -117,6 +127,36 @@ impl Metrics {
             "counter",
             "Messages that could not reach other nodes.",
             count(&self.broker_publish_failures),
+        );
+        metric(
+            "broker_connected",
+            "gauge",
+            "1 while the cluster broker is connected to Redis.",
+            gauge(&self.broker_connected),
+        );
+        metric(
+            "broker_reconnects_total",
+            "counter",
+            "Reconnections to Redis after losing it.",
+            count(&self.broker_reconnects),
+        );
+        metric(
+            "broker_messages_received_total",
+            "counter",
+            "Messages from other nodes or Redis clients delivered here.",
+            count(&self.broker_messages_received),
+        );
+        metric(
+            "broker_invalid_payloads_total",
+            "counter",
+            "Unreadable messages from Redis dropped.",
+            count(&self.broker_invalid_payloads),
+        );
+        metric(
+            "quotes_distributed_total",
+            "counter",
+            "Quotes published by this node's distributor.",
+            count(&self.quotes_distributed),
         );
         let _ = writeln!(
             out,

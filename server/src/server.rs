@@ -40,15 +40,23 @@ pub enum ServerError {
     /// Accepting or serving connections failed.
     #[error("server failed: {0}")]
     Io(#[from] std::io::Error),
+    /// The broker could not be set up from the settings.
+    #[error(transparent)]
+    Broker(#[from] crate::broker::BrokerError),
 }
 
-/// Serves Howl on `listener` with the embedded broker until `shutdown` completes.
+/// Serves Howl on `listener` until `shutdown` completes, with the Redis broker when
+/// `--redis-url` is set and the embedded one otherwise.
 pub async fn run(
     config: Config,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    run_with_hub(config, Arc::new(Hub::in_memory()), listener, shutdown).await
+    let hub = match crate::broker::RedisSettings::from_config(&config) {
+        Some(settings) => Hub::with_redis(settings)?,
+        None => Hub::in_memory(),
+    };
+    run_with_hub(config, Arc::new(hub), listener, shutdown).await
 }
 
 /// Serves Howl on `listener` with a prepared hub (and so any broker) until `shutdown`
@@ -75,6 +83,10 @@ pub async fn run_with_hub(
             stop.clone(),
         ))
     });
+    // Stopped only after the clients have gone, so their unsubscribes still reach the
+    // cluster; dropped with this future (an aborted server), it dies without goodbye.
+    let broker_stop = CancellationToken::new();
+    let mut broker_tasks = hub.broker.start(broker_stop.clone());
 
     info!(address = %listener.local_addr()?, ws_path = %config.ws_path, broker = hub.broker.kind(), "howl listening");
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
@@ -101,6 +113,14 @@ pub async fn run_with_hub(
     if let Some(distributor) = distributor {
         let _ = distributor.await;
     }
+    broker_stop.cancel();
+    let broker_done = async { while broker_tasks.join_next().await.is_some() {} };
+    if tokio::time::timeout(config.shutdown_timeout, broker_done)
+        .await
+        .is_err()
+    {
+        warn!("shutdown timeout passed with the broker still saying goodbye");
+    }
     info!("stopped");
     Ok(())
 }
@@ -121,6 +141,7 @@ fn router(state: AppState) -> Router {
             let index = ServeFile::new(dir.join("index.html"));
             router.fallback_service(ServeDir::new(dir).fallback(index))
         }
+        None if crate::ui::embedded_available() => router.fallback(crate::ui::embedded),
         None => router.route("/", get(crate::ui::not_built)),
     };
     router.with_state(state)

@@ -1,10 +1,12 @@
 //! How a publication travels between nodes.
 //!
 //! Connection code talks only to [`Broker`]; the embedded [`MemoryBroker`] serves one node,
-//! and a cluster backplane implements the same trait.
+//! and [`RedisBroker`] joins several nodes through Redis pub/sub.
 
 mod memory;
+mod redis;
 
+pub use self::redis::{RedisBroker, RedisSettings};
 pub use memory::MemoryBroker;
 
 use crate::publication::ConnId;
@@ -12,6 +14,8 @@ use crate::registry::CountChange;
 use futures_util::future::BoxFuture;
 use serde::Serialize;
 use serde_json::value::RawValue;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 /// A message to publish.
 #[derive(Debug)]
@@ -58,6 +62,9 @@ pub enum BrokerError {
     /// The backplane cannot be reached.
     #[error("broker unavailable: {0}")]
     Unavailable(String),
+    /// The broker's settings are unusable (e.g. a malformed Redis URL).
+    #[error("invalid broker settings: {0}")]
+    InvalidSettings(String),
 }
 
 /// Carries publications to every subscriber of a channel, on this node and any other.
@@ -83,4 +90,18 @@ pub trait Broker: Send + Sync + 'static {
 
     /// Whether cross-node delivery works.
     fn health(&self) -> BrokerHealth;
+
+    /// Starts the broker's background work (connections, refreshes, leadership). It runs until
+    /// `shutdown` is cancelled, then says goodbye to the cluster; dropping the returned set
+    /// aborts it without goodbye, as if the node had died.
+    fn start(&self, shutdown: CancellationToken) -> JoinSet<()> {
+        drop(shutdown);
+        JoinSet::new()
+    }
+
+    /// Whether this node should run the quote distributor now: exactly one node of the
+    /// cluster says yes at a time.
+    fn leads_distributor(&self) -> bool {
+        true
+    }
 }

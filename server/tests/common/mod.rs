@@ -2,6 +2,8 @@
 //! HTTP clients. Every wait has a timeout; nothing sleeps.
 #![allow(dead_code)]
 
+pub mod redis;
+
 use futures_util::{SinkExt, StreamExt};
 use howl::Config;
 use serde_json::Value;

@@ -1,0 +1,166 @@
+//! Publishing: one Lua script numbers the message and `PUBLISH`es it atomically, so every
+//! node sees the same `seq` for it and messages on a channel travel in `seq` order. The
+//! publishing node delivers to its own subscribers directly, so that keeps working while
+//! Redis is away.
+
+use super::{envelope, Shared};
+use crate::broker::{BrokerError, PublishReceipt, PublishRequest};
+use crate::publication::{now_millis, Publication};
+use parking_lot::Mutex;
+use redis::Script;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::LazyLock;
+use tracing::warn;
+
+/// KEYS: the channel's counter, the node set. ARGV: the Redis channel, the publishing node's
+/// floor, envelope head and tail, the node hash prefix, the node id, the Howl channel.
+/// The floor keeps numbering above what the node has seen if Redis lost the counter (a
+/// restart without persistence). Returns the seq and the channel's subscribers on other nodes.
+static PUBLISH: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if current < tonumber(ARGV[2]) then redis.call('SET', KEYS[1], ARGV[2]) end
+local seq = redis.call('INCR', KEYS[1])
+redis.call('PUBLISH', ARGV[1], ARGV[3] .. string.format('%d', seq) .. ARGV[4])
+local others = 0
+for _, node in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  if node ~= ARGV[6] then
+    others = others + tonumber(redis.call('HGET', ARGV[5] .. node, ARGV[7]) or '0')
+  end
+end
+return {seq, others}
+",
+    )
+});
+
+const SHARDS: usize = 64;
+
+/// The highest sequence number this node has seen on each channel.
+pub(super) struct Sequences {
+    shards: Box<[Mutex<HashMap<String, u64>>]>,
+    hasher: RandomState,
+}
+
+impl Default for Sequences {
+    fn default() -> Self {
+        Self {
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            hasher: RandomState::new(),
+        }
+    }
+}
+
+impl Sequences {
+    fn shard(&self, channel: &str) -> &Mutex<HashMap<String, u64>> {
+        &self.shards[self.hasher.hash_one(channel) as usize % SHARDS]
+    }
+
+    fn floor(&self, channel: &str) -> u64 {
+        self.shard(channel)
+            .lock()
+            .get(channel)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Records that `seq` was used on `channel`.
+    pub(super) fn observe(&self, channel: &str, seq: u64) {
+        let mut shard = self.shard(channel).lock();
+        match shard.get_mut(channel) {
+            Some(high) => *high = (*high).max(seq),
+            None => {
+                shard.insert(channel.to_owned(), seq);
+            }
+        }
+    }
+
+    /// The next number for a message that only this node delivers (Redis unreachable).
+    fn next_local(&self, channel: &str) -> u64 {
+        let mut shard = self.shard(channel).lock();
+        let high = shard.entry(channel.to_owned()).or_insert(0);
+        // Saturating: a backend's envelope may have carried any seq.
+        *high = high.saturating_add(1);
+        *high
+    }
+}
+
+/// Lets a warning through at most once a second, so an outage under load is logged without
+/// a line per message (the metric counts every one).
+#[derive(Default)]
+pub(super) struct LogThrottle {
+    last: AtomicU64,
+}
+
+impl LogThrottle {
+    fn ready(&self, now_millis: u64) -> bool {
+        let last = self.last.load(Relaxed);
+        now_millis.saturating_sub(last) >= 1000
+            && self
+                .last
+                .compare_exchange(last, now_millis, Relaxed, Relaxed)
+                .is_ok()
+    }
+}
+
+/// Publishes `request` to the cluster and delivers it to this node's subscribers.
+pub(super) async fn publish(
+    shared: &Shared,
+    request: PublishRequest,
+) -> Result<PublishReceipt, BrokerError> {
+    let PublishRequest {
+        channel,
+        data,
+        exclude,
+    } = request;
+    let time = now_millis();
+    let numbered = match shared.link.connection() {
+        Some(mut connection) => {
+            let keys = &shared.keys;
+            let (head, tail) = envelope::encode_parts(&shared.settings.node_id, time, &data);
+            let result = PUBLISH
+                .key(keys.seq(&channel))
+                .key(&keys.nodes)
+                .arg(keys.channel(&channel))
+                .arg(shared.sequences.floor(&channel))
+                .arg(head)
+                .arg(tail)
+                .arg(keys.node_prefix())
+                .arg(&shared.settings.node_id)
+                .arg(&channel)
+                .invoke_async::<(u64, u64)>(&mut connection)
+                .await;
+            result
+                .inspect_err(|error| warn!(%channel, %error, "publishing to Redis failed"))
+                .ok()
+        }
+        None => None,
+    };
+    let (seq, others) = match numbered {
+        Some((seq, others)) => {
+            shared.sequences.observe(&channel, seq);
+            (seq, others as usize)
+        }
+        None => {
+            let failures = shared.metrics.broker_publish_failures.fetch_add(1, Relaxed) + 1;
+            if shared.failure_log.ready(time) {
+                warn!(%channel, failures, "Redis unreachable: messages reach this node's subscribers only");
+            }
+            (shared.sequences.next_local(&channel), 0)
+        }
+    };
+    let publication = Publication {
+        channel,
+        seq,
+        time,
+        data,
+        exclude,
+    };
+    let local = shared.registry.deliver(&publication);
+    Ok(PublishReceipt {
+        seq,
+        subscribers: local + others,
+    })
+}

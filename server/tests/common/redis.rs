@@ -1,0 +1,310 @@
+//! Cluster harness: a real `redis-server` on a free 127.0.0.1 port (no persistence, killed on
+//! drop) and `howl` nodes using it that can be killed without goodbye. Every wait polls a
+//! condition with a deadline; nothing sleeps for an outcome.
+
+use super::{Client, WAIT};
+use howl::Config;
+use redis::aio::MultiplexedConnection;
+use serde_json::Value;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+const REDIS_SERVER: &str = "/usr/bin/redis-server";
+/// How often a polled condition is checked again.
+const POLL: Duration = Duration::from_millis(20);
+
+/// Polls `check` until it holds, failing the test after [`WAIT`].
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        if check().await {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting until {what}"
+        );
+        tokio::time::sleep(POLL).await; // polling interval, not a wait for an outcome
+    }
+}
+
+/// A `redis-server` child process.
+pub struct RedisServer {
+    pub port: u16,
+    child: Option<Child>,
+}
+
+impl RedisServer {
+    /// Starts Redis on a free port and waits until it answers.
+    pub async fn start() -> Self {
+        assert!(
+            std::path::Path::new(REDIS_SERVER).exists(),
+            "{REDIS_SERVER} is missing: install it with `apt-get install redis-server`"
+        );
+        // Another process may take the free port before Redis binds it: try a few.
+        for _ in 0..5 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let mut server = Self { port, child: None };
+            if server.spawn().await {
+                return server;
+            }
+        }
+        panic!("redis-server did not start on any free port");
+    }
+
+    /// The URL nodes and clients connect to.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    async fn spawn(&mut self) -> bool {
+        let child = Command::new(REDIS_SERVER)
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server starts");
+        self.child = Some(child);
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            if let Ok(Some(_)) = self.child.as_mut().unwrap().try_wait() {
+                self.child = None;
+                return false;
+            }
+            if self.try_ping().await {
+                return true;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "redis-server on port {} never answered",
+                self.port
+            );
+            tokio::time::sleep(POLL).await; // polling interval, not a wait for an outcome
+        }
+    }
+
+    async fn try_ping(&self) -> bool {
+        let Ok(client) = redis::Client::open(self.url()) else {
+            return false;
+        };
+        let Ok(mut connection) = client.get_multiplexed_async_connection().await else {
+            return false;
+        };
+        redis::cmd("PING")
+            .query_async::<String>(&mut connection)
+            .await
+            .is_ok()
+    }
+
+    /// Kills Redis (SIGKILL) and waits until the process is gone.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts Redis again on the same port, empty (nothing was persisted).
+    pub async fn restart(&mut self) {
+        self.kill();
+        assert!(self.spawn().await, "redis-server restarts on its port");
+    }
+
+    /// A fresh client connection, e.g. for a backend's raw `PUBLISH`.
+    pub async fn connection(&self) -> MultiplexedConnection {
+        redis::Client::open(self.url())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap()
+    }
+
+    /// `PUBLISH channel payload` from a plain Redis client; returns how many Redis
+    /// subscribers (nodes) received it.
+    pub async fn publish(&self, channel: &str, payload: impl redis::ToRedisArgs) -> i64 {
+        redis::cmd("PUBLISH")
+            .arg(channel)
+            .arg(payload)
+            .query_async(&mut self.connection().await)
+            .await
+            .unwrap()
+    }
+
+    /// How many Redis connections subscribe to `channel` (`PUBSUB NUMSUB`).
+    pub async fn numsub(&self, channel: &str) -> i64 {
+        let (_, count): (String, i64) = redis::cmd("PUBSUB")
+            .arg("NUMSUB")
+            .arg(channel)
+            .query_async(&mut self.connection().await)
+            .await
+            .unwrap();
+        count
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A `howl` node in this process, linked to a Redis.
+pub struct Node {
+    pub addr: SocketAddr,
+    pub id: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<Result<(), howl::ServerError>>>,
+}
+
+impl Node {
+    /// Starts node `id` on `redis` with `flags`; unless given, the Redis TTL is 0.6 s and
+    /// the distributor is off. Returns once the node is connected to Redis.
+    pub async fn start(redis: &RedisServer, id: &str, flags: &[&str]) -> Self {
+        let url = redis.url();
+        let mut args = vec!["--redis-url", &url, "--node-id", id];
+        if !flags.contains(&"--redis-ttl") {
+            args.extend(["--redis-ttl", "0.6"]);
+        }
+        if !flags.contains(&"--quote-interval") {
+            args.extend(["--quote-interval", "0"]);
+        }
+        args.extend(flags);
+        let config = Config::for_tests(&args);
+        let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(howl::run(config, listener, async move {
+            let _ = stopped.await;
+        }));
+        let node = Self {
+            addr,
+            id: id.to_owned(),
+            stop: Some(stop),
+            task: Some(task),
+        };
+        eventually(&format!("node {id} is connected to Redis"), || async {
+            node.health().await["status"] == "ok"
+        })
+        .await;
+        node
+    }
+
+    /// Kills the node without goodbye: its server task is aborted, so it stops refreshing
+    /// its counts and its lock in Redis.
+    pub async fn kill(&mut self) {
+        let task = self.task.take().expect("not stopped yet");
+        task.abort();
+        let _ = task.await;
+    }
+
+    /// Graceful shutdown; waits for `run` to return.
+    pub async fn shutdown(&mut self) {
+        let _ = self.stop.take().expect("not stopped yet").send(());
+        let task = self.task.take().unwrap();
+        tokio::time::timeout(WAIT, task)
+            .await
+            .expect("shutdown finished in time")
+            .unwrap()
+            .unwrap();
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws", self.addr)
+    }
+
+    pub fn http_url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// A connected client that has completed `initial` + `connect`.
+    pub async fn client(&self) -> Client {
+        let mut client = Client::open(&self.ws_url()).await;
+        client.handshake().await;
+        client
+    }
+
+    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+        let response = reqwest::get(self.http_url(path)).await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
+    pub async fn post(&self, path: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
+        let response = reqwest::Client::new()
+            .post(self.http_url(path))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
+    /// The `/healthz` body.
+    pub async fn health(&self) -> Value {
+        self.get_json("/healthz").await.1
+    }
+
+    /// The cluster-wide subscriber count of `channel` from `GET /api/channels` (None when
+    /// the node cannot tell).
+    pub async fn channel_count(&self, channel: &str) -> Option<u64> {
+        let (status, body) = self.get_json("/api/channels").await;
+        if status != 200 {
+            return None;
+        }
+        let channels = body["channels"].as_array().expect("a channel list");
+        Some(
+            channels
+                .iter()
+                .find(|c| c["name"] == channel)
+                .map_or(0, |c| c["subscribers"].as_u64().unwrap()),
+        )
+    }
+
+    /// The value of one metric line, e.g. `metric("howl_quotes_distributed_total")`.
+    pub async fn metric(&self, name: &str) -> f64 {
+        let text = reqwest::get(self.http_url("/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("{name} missing"));
+        line[name.len() + 1..].parse().unwrap()
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// Waits until every node reports `expected` subscribers on `channel`.
+pub async fn counts_agree(nodes: &[&Node], channel: &str, expected: u64) {
+    for node in nodes {
+        eventually(
+            &format!("node {} counts {expected} on {channel}", node.id),
+            || async { node.channel_count(channel).await == Some(expected) },
+        )
+        .await;
+    }
+}
