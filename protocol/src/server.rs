@@ -112,7 +112,8 @@ pub struct WisdomPayload {
 pub struct ChannelMessage {
     /// The channel it was published to.
     pub channel: String,
-    /// Per-channel sequence number, increasing by one per publication (cluster-wide).
+    /// Per-channel sequence number, increasing by one per publication (cluster-wide); 0 for a
+    /// message a backend published straight into Redis without one ("not numbered").
     pub seq: u64,
     /// When the hub accepted it, in milliseconds since the Unix epoch.
     pub time: u64,
