@@ -1,0 +1,78 @@
+//! Session settings.
+
+use crate::backoff::ReconnectPolicy;
+use crate::ClientError;
+
+/// Timeouts, ping schedule and reconnect policy of a [`crate::Session`]. All durations are in
+/// milliseconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionConfig {
+    /// How often to send `ping` while open; 0 turns pings and dead-connection detection off.
+    pub ping_interval_ms: u64,
+    /// After a ping, how long the server may stay completely silent (no `pong`, no other
+    /// frame) before the connection counts as lost.
+    pub pong_timeout_ms: u64,
+    /// How long a subscribe or unsubscribe may wait for its confirmation.
+    pub request_timeout_ms: u64,
+    /// How long opening the socket plus receiving `initial` may take.
+    pub handshake_timeout_ms: u64,
+    /// Largest encoded frame `publish` will send (the server's default limit is 64 KiB);
+    /// 0 means no client-side limit.
+    pub max_frame_bytes: usize,
+    /// What to do when the connection is lost.
+    pub reconnect: ReconnectPolicy,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            ping_interval_ms: 5_000,
+            pong_timeout_ms: 10_000,
+            request_timeout_ms: 10_000,
+            handshake_timeout_ms: 10_000,
+            max_frame_bytes: 64 * 1024,
+            reconnect: ReconnectPolicy::default(),
+        }
+    }
+}
+
+impl SessionConfig {
+    /// Checks the settings; [`ClientError::InvalidConfig`] names the first problem.
+    pub fn validate(&self) -> Result<(), ClientError> {
+        let positive = [
+            ("pong timeout", self.pong_timeout_ms),
+            ("request timeout", self.request_timeout_ms),
+            ("handshake timeout", self.handshake_timeout_ms),
+        ];
+        if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
+            return Err(ClientError::InvalidConfig(format!(
+                "{name} must be greater than 0"
+            )));
+        }
+        self.reconnect
+            .validate()
+            .map_err(ClientError::InvalidConfig)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_zero_timeouts_are_not() {
+        assert_eq!(SessionConfig::default().validate(), Ok(()));
+        let bad = SessionConfig {
+            request_timeout_ms: 0,
+            ..Default::default()
+        };
+        assert!(
+            matches!(bad.validate(), Err(ClientError::InvalidConfig(m)) if m.contains("request"))
+        );
+        let off = SessionConfig {
+            ping_interval_ms: 0,
+            ..Default::default()
+        };
+        assert_eq!(off.validate(), Ok(()));
+    }
+}

@@ -1,0 +1,129 @@
+//! What the session asks of its caller ([`Output`]) and tells the application ([`Event`]).
+
+use crate::error::{ClientError, CloseReason, LostReason};
+use howl_protocol::ErrorPayload;
+use serde_json::Value;
+use std::fmt;
+
+/// Something the caller must do, or an event to hand to the application, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// Open a new WebSocket to the server, then report [`crate::Session::on_open`],
+    /// [`crate::Session::on_frame`] and [`crate::Session::on_close`] for it.
+    OpenSocket,
+    /// Send this text frame on the current socket.
+    Send(String),
+    /// Close the current socket with this code and reason, and drop it: report nothing more
+    /// about it (its own close event included).
+    Close {
+        /// WebSocket close code ([`crate::CLOSE_NORMAL`] or a 4xxx code).
+        code: u16,
+        /// Short human-readable reason (fits the 123-byte limit).
+        reason: &'static str,
+    },
+    /// Hand this to the application.
+    Event(Event),
+}
+
+/// The connection's state as the application sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConnectionState {
+    /// The first connection is being established.
+    Connecting,
+    /// The handshake is done; frames flow.
+    Open,
+    /// The connection was lost; waiting for or making a reconnect attempt.
+    Reconnecting,
+    /// Not connected and not trying: before `connect`, after `disconnect`, or after giving up.
+    Closed,
+}
+
+impl ConnectionState {
+    /// Lower-case name: `"connecting"`, `"open"`, `"reconnecting"` or `"closed"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Connecting => "connecting",
+            Self::Open => "open",
+            Self::Reconnecting => "reconnecting",
+            Self::Closed => "closed",
+        }
+    }
+}
+
+impl fmt::Display for ConnectionState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Identifies a subscribe or unsubscribe request; its outcome arrives as
+/// [`Event::RequestDone`] with the same id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RequestId(pub u64);
+
+/// A message pushed on a subscribed channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    /// The channel it was published to.
+    pub channel: String,
+    /// The published JSON value (a quote's text for `wisdom_distribution`).
+    pub data: Value,
+    /// Per-channel sequence number; `None` for the legacy `wisdom_distribution` form.
+    pub seq: Option<u64>,
+    /// When the hub accepted it, in ms since the Unix epoch; `None` for `wisdom_distribution`.
+    pub time: Option<u64>,
+}
+
+/// Something the application should know about.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// The connection state changed.
+    StateChanged(ConnectionState),
+    /// A message arrived on a subscribed channel (never twice for one channel and seq).
+    Message(Message),
+    /// A subscribe or unsubscribe request finished.
+    RequestDone {
+        /// The id [`crate::Session::subscribe`] or [`crate::Session::unsubscribe`] returned.
+        id: RequestId,
+        /// `Ok` once the server confirmed it.
+        result: Result<(), ClientError>,
+    },
+    /// Re-subscribing a channel after a reconnect failed; the channel was dropped from the
+    /// subscription set.
+    SubscriptionFailed {
+        /// The channel.
+        channel: String,
+        /// Why.
+        error: ClientError,
+    },
+    /// A watched channel's occupancy (see [`crate::Session::watch`]).
+    ChannelStatus {
+        /// The watched channel.
+        channel: String,
+        /// Whether it has at least one subscriber.
+        occupied: bool,
+    },
+    /// An `error` frame not tied to a pending request (for example a refused `publish`).
+    ServerError(ErrorPayload),
+    /// The server answered a ping.
+    Pong {
+        /// Round-trip time of the ping, in ms.
+        rtt_ms: u64,
+        /// The server's clock, in ms since the Unix epoch.
+        server_time: u64,
+    },
+    /// The current connection ended.
+    ConnectionLost(LostReason),
+    /// A reconnect attempt will start after `delay_ms`.
+    ReconnectScheduled {
+        /// 1 for the first attempt after a loss.
+        attempt: u32,
+        /// Milliseconds until the attempt.
+        delay_ms: u64,
+    },
+    /// The session closed for good (followed by `StateChanged(Closed)`).
+    Closed(CloseReason),
+    /// The server sent a frame this client could not decode (unknown event types are not
+    /// reported: they are ignored for forward compatibility).
+    ProtocolViolation(String),
+}

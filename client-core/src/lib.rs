@@ -1,0 +1,86 @@
+//! The Howl client session, sans IO.
+//!
+//! [`Session`] is a plain state machine over protocol frames and time. It owns everything a
+//! client needs to be trustworthy — the `initial`/`connect` handshake, the set of channels the
+//! application wants (re-subscribed after every reconnect), pending subscribe/unsubscribe
+//! requests with timeouts, the ping schedule and dead-connection detection, reconnect backoff
+//! with jitter, and duplicate suppression — but performs no I/O and reads no clock. The caller
+//! (the browser SDK in `howl-client-wasm`, or a native tokio client) feeds it inputs and carries
+//! out its outputs:
+//!
+//! - inputs: [`Session::connect`], [`Session::on_open`], [`Session::on_frame`],
+//!   [`Session::on_close`], [`Session::tick`], and the commands [`Session::subscribe`],
+//!   [`Session::unsubscribe`], [`Session::publish`], [`Session::watch`],
+//!   [`Session::unwatch`], [`Session::disconnect`];
+//! - outputs: [`Session::poll_output`] yields [`Output`]s (open a socket, send a frame, close
+//!   the socket, or an [`Event`] for the application), and [`Session::next_deadline`] says when
+//!   to call [`Session::tick`] next.
+//!
+//! Time is a `u64` of milliseconds from any monotonic clock the caller chooses
+//! (`performance.now()` in a browser, `Instant` elapsed natively); only differences matter.
+//!
+//! ```
+//! use howl_client_core::{ConnectionState, Event, Output, Session, SessionConfig};
+//!
+//! let mut session = Session::new(SessionConfig::default(), 42).unwrap();
+//! let mut now = 0; // ms, from the caller's monotonic clock
+//! session.connect(now);
+//! session.subscribe(None, now); // the default channel, sent once the connection is open
+//! // The caller's loop: carry out every output after every input.
+//! let mut sent = Vec::new();
+//! let mut drain = |session: &mut Session, sent: &mut Vec<String>| {
+//!     while let Some(output) = session.poll_output() {
+//!         match output {
+//!             Output::OpenSocket => { /* open a WebSocket to the server */ }
+//!             Output::Send(frame) => sent.push(frame),
+//!             Output::Close { code, .. } => { /* close the socket with `code`, drop it */ }
+//!             Output::Event(Event::Message(m)) => println!("{}: {}", m.channel, m.data),
+//!             Output::Event(other) => println!("{other:?}"),
+//!         }
+//!     }
+//! };
+//! drain(&mut session, &mut sent);
+//! now += 5;
+//! session.on_open(now);
+//! session.on_frame(r#"{"type":"initial","payload":{"id":"abc"}}"#, now);
+//! drain(&mut session, &mut sent);
+//! assert_eq!(session.state(), ConnectionState::Open);
+//! assert_eq!(sent, [
+//!     r#"{"type":"connect","payload":{"id":"abc"}}"#,
+//!     r#"{"type":"subscribe","payload":{"id":"abc","channel":"wisdom"}}"#,
+//! ]);
+//! // Timers: call `tick` at `next_deadline` (the first ping is due 5 s after opening).
+//! assert_eq!(session.next_deadline(), Some(5_005));
+//! ```
+//!
+//! Modules:
+//! - [`config`]: timeouts, ping interval and the reconnect policy.
+//! - [`backoff`]: exponential reconnect delays with jitter.
+//! - [`rng`]: the tiny seedable random generator behind the jitter.
+//! - [`dedup`]: per-channel duplicate suppression by sequence number.
+//! - [`event`]: what the session asks the caller to do and tells the application.
+//! - [`error`]: typed errors and the reasons a connection ended.
+//! - [`session`]: the state machine itself.
+
+pub mod backoff;
+pub mod config;
+pub mod dedup;
+pub mod error;
+pub mod event;
+pub mod rng;
+pub mod session;
+mod vecmap;
+
+pub use backoff::ReconnectPolicy;
+pub use config::SessionConfig;
+pub use error::{ClientError, CloseReason, LostReason};
+pub use event::{ConnectionState, Event, Message, Output, RequestId};
+pub use howl_protocol::{ErrorCode, ErrorPayload, DEFAULT_CHANNEL};
+pub use session::{Session, Stats};
+
+/// Close code the session asks for when the user disconnects.
+pub const CLOSE_NORMAL: u16 = 1000;
+/// Close code the session asks for when the server stopped answering pings.
+pub const CLOSE_PING_TIMEOUT: u16 = 4000;
+/// Close code the session asks for when the handshake did not finish in time.
+pub const CLOSE_HANDSHAKE_TIMEOUT: u16 = 4001;

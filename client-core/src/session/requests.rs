@@ -1,0 +1,341 @@
+//! The application's commands, the subscription set and pending requests.
+//!
+//! Invariant while the connection is ready: every channel in the set that is not confirmed
+//! has a subscribe frame in flight and at least one pending [`Request`] for it. Concurrent
+//! requests for the same channel and kind share one frame and one confirmation.
+
+use super::Session;
+use crate::error::ClientError;
+use crate::event::{ConnectionState, Event, Output, RequestId};
+use howl_protocol::client::ChannelPayload;
+use howl_protocol::{
+    validate_channel, ClientMessage, ErrorPayload, PublishPayload, SubscriptionPayload,
+    DEFAULT_CHANNEL,
+};
+use serde_json::Value;
+
+/// Which confirmation a request waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Subscribe,
+    Unsubscribe,
+}
+
+/// A subscribe or unsubscribe waiting for the server.
+#[derive(Debug)]
+pub(super) struct Request {
+    /// `None` for the session's own re-subscription after a reconnect.
+    pub(super) id: Option<RequestId>,
+    pub(super) kind: Kind,
+    pub(super) channel: String,
+    pub(super) deadline: u64,
+}
+
+impl Session {
+    /// Adds `channel` (default: [`DEFAULT_CHANNEL`]) to the subscription set and asks the
+    /// server for it now, or as soon as the connection opens. The outcome arrives as
+    /// [`Event::RequestDone`] with the returned id: `Ok` on `subscribe_confirmation`, an error
+    /// on a matching `error` frame, on timeout, or when the session closes. Subscribing to a
+    /// channel already confirmed succeeds at once without a frame.
+    pub fn subscribe(&mut self, channel: Option<&str>, now: u64) -> RequestId {
+        let id = self.next_request_id();
+        let channel = channel.unwrap_or(DEFAULT_CHANNEL);
+        if let Err(e) = self.check_command(channel) {
+            self.emit(Event::RequestDone { id, result: Err(e) });
+            return id;
+        }
+        match self.channels.get(channel) {
+            Some(true) => self.emit(Event::RequestDone { id, result: Ok(()) }),
+            Some(false) => self.add_request(Some(id), Kind::Subscribe, channel, now),
+            None => {
+                self.channels.insert(channel, false);
+                self.add_request(Some(id), Kind::Subscribe, channel, now);
+                if self.is_ready() {
+                    self.send_subscription(Kind::Subscribe, channel);
+                }
+            }
+        }
+        id
+    }
+
+    /// Removes `channel` (default: [`DEFAULT_CHANNEL`]) from the subscription set at once (no
+    /// more of its messages are delivered) and tells the server when connected. The outcome
+    /// arrives as [`Event::RequestDone`]: `Ok` on `unsubscribe_confirmation`, or at once
+    /// when there is no connection (the server forgets subscriptions with the connection) or
+    /// the channel was not subscribed. A subscribe of the channel still waiting for a
+    /// connection fails with [`ClientError::Cancelled`].
+    pub fn unsubscribe(&mut self, channel: Option<&str>, now: u64) -> RequestId {
+        let id = self.next_request_id();
+        let channel = channel.unwrap_or(DEFAULT_CHANNEL);
+        if let Err(e) = self.check_command(channel) {
+            self.emit(Event::RequestDone { id, result: Err(e) });
+            return id;
+        }
+        let was_subscribed = self.channels.remove(channel).is_some();
+        self.dedup.forget(channel);
+        if !self.is_ready() {
+            for request in self.take_requests(Kind::Subscribe, channel) {
+                self.finish(request, Err(ClientError::Cancelled));
+            }
+            self.emit(Event::RequestDone { id, result: Ok(()) });
+        } else if was_subscribed {
+            self.add_request(Some(id), Kind::Unsubscribe, channel, now);
+            self.send_subscription(Kind::Unsubscribe, channel);
+        } else if self.has_pending(Kind::Unsubscribe, channel) {
+            self.add_request(Some(id), Kind::Unsubscribe, channel, now);
+        } else {
+            self.emit(Event::RequestDone { id, result: Ok(()) });
+        }
+        id
+    }
+
+    /// Publishes `data` to `channel` (subscribers receive it unchanged); with `exclude_self`
+    /// this connection does not receive its own message. Fire-and-forget: a refusal by the
+    /// server arrives as [`Event::ServerError`]. Fails at once with
+    /// [`ClientError::NotConnected`] unless open (nothing is queued), with
+    /// [`ClientError::InvalidChannel`] or with [`ClientError::TooLarge`].
+    pub fn publish(
+        &mut self,
+        channel: &str,
+        data: Value,
+        exclude_self: bool,
+    ) -> Result<(), ClientError> {
+        self.check_command(channel)?;
+        let id = self.ready_id().ok_or(ClientError::NotConnected)?;
+        let frame = ClientMessage::Publish(PublishPayload {
+            id,
+            channel: channel.to_owned(),
+            data,
+            exclude_self,
+        })
+        .to_json();
+        let limit = self.config.max_frame_bytes;
+        if limit > 0 && frame.len() > limit {
+            return Err(ClientError::TooLarge {
+                size: frame.len(),
+                limit,
+            });
+        }
+        self.out.push_back(Output::Send(frame));
+        Ok(())
+    }
+
+    /// Asks for [`Event::ChannelStatus`] notices about `channel` (one now, then one whenever
+    /// its subscriber count moves between zero and non-zero); kept across reconnects.
+    pub fn watch(&mut self, channel: &str) -> Result<(), ClientError> {
+        self.check_command(channel)?;
+        if self.watches.insert(channel, ()) {
+            if let Some(id) = self.ready_id() {
+                self.send(ClientMessage::Watch(ChannelPayload {
+                    id,
+                    channel: channel.to_owned(),
+                }));
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops the notices asked for with [`Session::watch`].
+    pub fn unwatch(&mut self, channel: &str) -> Result<(), ClientError> {
+        self.check_command(channel)?;
+        if self.watches.remove(channel).is_some() {
+            if let Some(id) = self.ready_id() {
+                self.send(ClientMessage::Unwatch(ChannelPayload {
+                    id,
+                    channel: channel.to_owned(),
+                }));
+            }
+        }
+        Ok(())
+    }
+
+    /// After a handshake: subscribe every channel of the set again and renew watches.
+    pub(super) fn restore_subscriptions(&mut self, now: u64) {
+        let channels: Vec<String> = self.channels.keys().map(str::to_owned).collect();
+        for channel in channels {
+            if !self.has_pending(Kind::Subscribe, &channel) {
+                self.add_request(None, Kind::Subscribe, &channel, now);
+            }
+            self.send_subscription(Kind::Subscribe, &channel);
+        }
+        let id = self.id.clone().unwrap_or_default();
+        let watches: Vec<String> = self.watches.keys().map(str::to_owned).collect();
+        for channel in watches {
+            self.send(ClientMessage::Watch(ChannelPayload {
+                id: id.clone(),
+                channel,
+            }));
+        }
+    }
+
+    /// The connection is gone, and with it the server's subscriptions: nothing is confirmed,
+    /// pending unsubscribes are done, and subscribes of channels since unsubscribed are moot.
+    pub(super) fn connection_dropped(&mut self) {
+        for confirmed in self.channels.values_mut() {
+            *confirmed = false;
+        }
+        for request in std::mem::take(&mut self.requests) {
+            match request.kind {
+                Kind::Unsubscribe => self.finish(request, Ok(())),
+                Kind::Subscribe if !self.channels.contains_key(&request.channel) => {
+                    self.finish(request, Err(ClientError::Cancelled))
+                }
+                Kind::Subscribe => self.requests.push(request),
+            }
+        }
+    }
+
+    /// A `subscribe_confirmation` or `unsubscribe_confirmation`. Without an echoed channel
+    /// (an old server) it answers the oldest pending request of its kind.
+    pub(super) fn on_confirmation(&mut self, kind: Kind, channel: Option<String>) {
+        let Some(channel) = channel.or_else(|| self.oldest_pending(kind)) else {
+            self.stats.unexpected_ignored += 1;
+            return;
+        };
+        if kind == Kind::Subscribe {
+            if let Some(confirmed) = self.channels.get_mut(&channel) {
+                *confirmed = true;
+            }
+        }
+        let matched = self.take_requests(kind, &channel);
+        if matched.is_empty() {
+            self.stats.unexpected_ignored += 1;
+        }
+        for request in matched {
+            self.finish(request, Ok(()));
+        }
+    }
+
+    /// An `error` frame: rejects the pending requests it answers (matched by `request` and
+    /// `channel`), or reports it as [`Event::ServerError`].
+    pub(super) fn on_error(&mut self, payload: ErrorPayload) {
+        let kind = match payload.request.as_deref() {
+            Some("subscribe") => Some(Kind::Subscribe),
+            Some("unsubscribe") => Some(Kind::Unsubscribe),
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            if let Some(channel) = payload
+                .channel
+                .clone()
+                .or_else(|| self.oldest_pending(kind))
+            {
+                let matched = self.take_requests(kind, &channel);
+                if !matched.is_empty() {
+                    if kind == Kind::Subscribe {
+                        self.channels.remove(&channel);
+                        self.dedup.forget(&channel);
+                    }
+                    let error = ClientError::Server {
+                        code: payload.code,
+                        message: payload.message,
+                    };
+                    for request in matched {
+                        self.finish(request, Err(error.clone()));
+                    }
+                    return;
+                }
+            }
+        }
+        self.emit(Event::ServerError(payload));
+    }
+
+    /// Fails requests whose deadline passed. A subscribe that timed out leaves the set (the
+    /// application was told it failed); if connected, an unsubscribe makes sure the server
+    /// agrees even if it was merely slow.
+    pub(super) fn expire_requests(&mut self, now: u64) {
+        let (expired, pending): (Vec<Request>, Vec<Request>) = std::mem::take(&mut self.requests)
+            .into_iter()
+            .partition(|r| now >= r.deadline);
+        self.requests = pending;
+        for request in expired {
+            if request.kind == Kind::Subscribe
+                && !self.has_pending(Kind::Subscribe, &request.channel)
+                && self.channels.get(&request.channel) == Some(&false)
+            {
+                self.channels.remove(&request.channel);
+                self.dedup.forget(&request.channel);
+                if self.is_ready() {
+                    self.send_subscription(Kind::Unsubscribe, &request.channel);
+                }
+            }
+            let timeout = self.config.request_timeout_ms;
+            self.finish(request, Err(ClientError::Timeout(timeout)));
+        }
+    }
+
+    /// Reports a finished request: [`Event::RequestDone`] for the application's own, and
+    /// [`Event::SubscriptionFailed`] when a re-subscription failed (not when merely closed).
+    pub(super) fn finish(&mut self, request: Request, result: Result<(), ClientError>) {
+        match (request.id, result) {
+            (Some(id), result) => self.emit(Event::RequestDone { id, result }),
+            (None, Err(ClientError::Closed)) | (None, Ok(())) => {}
+            (None, Err(error)) => self.emit(Event::SubscriptionFailed {
+                channel: request.channel,
+                error,
+            }),
+        }
+    }
+
+    fn check_command(&self, channel: &str) -> Result<(), ClientError> {
+        validate_channel(channel)?;
+        if self.state == ConnectionState::Closed {
+            return Err(ClientError::Closed);
+        }
+        Ok(())
+    }
+
+    fn add_request(&mut self, id: Option<RequestId>, kind: Kind, channel: &str, now: u64) {
+        let deadline = now.saturating_add(self.config.request_timeout_ms);
+        self.requests.push(Request {
+            id,
+            kind,
+            channel: channel.to_owned(),
+            deadline,
+        });
+    }
+
+    fn has_pending(&self, kind: Kind, channel: &str) -> bool {
+        self.requests
+            .iter()
+            .any(|r| r.kind == kind && r.channel == channel)
+    }
+
+    fn oldest_pending(&self, kind: Kind) -> Option<String> {
+        self.requests
+            .iter()
+            .find(|r| r.kind == kind)
+            .map(|r| r.channel.clone())
+    }
+
+    fn take_requests(&mut self, kind: Kind, channel: &str) -> Vec<Request> {
+        let (matched, rest) = std::mem::take(&mut self.requests)
+            .into_iter()
+            .partition(|r| r.kind == kind && r.channel == channel);
+        self.requests = rest;
+        matched
+    }
+
+    fn send_subscription(&mut self, kind: Kind, channel: &str) {
+        let payload = SubscriptionPayload {
+            id: self.id.clone().unwrap_or_default(),
+            channel: Some(channel.to_owned()),
+        };
+        self.send(match kind {
+            Kind::Subscribe => ClientMessage::Subscribe(payload),
+            Kind::Unsubscribe => ClientMessage::Unsubscribe(payload),
+        });
+    }
+
+    pub(super) fn is_ready(&self) -> bool {
+        matches!(self.conn, super::Conn::Ready(_))
+    }
+
+    fn ready_id(&self) -> Option<String> {
+        if self.is_ready() {
+            self.id.clone()
+        } else {
+            None
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! A driver for session tests: plays the caller's part (socket and timers) with explicit time,
+//! and speaks for the server with exact protocol frames.
+#![allow(dead_code)]
+
+use howl_client_core::*;
+use howl_protocol::{ChannelMessage, InitialPayload, PongPayload, ServerMessage};
+use serde_json::Value;
+
+pub struct Driver {
+    pub s: Session,
+    pub now: u64,
+    /// Ids handed out by `initial`, one per handshake.
+    pub handshakes: u32,
+}
+
+/// Settings with round numbers and exact (jitter-free) backoff.
+pub fn config() -> SessionConfig {
+    SessionConfig {
+        ping_interval_ms: 5_000,
+        pong_timeout_ms: 10_000,
+        request_timeout_ms: 3_000,
+        handshake_timeout_ms: 2_000,
+        max_frame_bytes: 1024,
+        reconnect: ReconnectPolicy {
+            enabled: true,
+            initial_delay_ms: 100,
+            max_delay_ms: 1_000,
+            multiplier: 2.0,
+            jitter: 0.0,
+            max_attempts: None,
+        },
+    }
+}
+
+pub fn id_of(n: u32) -> String {
+    format!("id-{n}")
+}
+
+pub fn sent(outputs: &[Output]) -> Vec<String> {
+    outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Send(f) => Some(f.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn events(outputs: &[Output]) -> Vec<Event> {
+    outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Event(e) => Some(e.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn messages(outputs: &[Output]) -> Vec<Message> {
+    events(outputs)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Message(m) => Some(m),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn done(outputs: &[Output]) -> Vec<(RequestId, Result<(), ClientError>)> {
+    events(outputs)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::RequestDone { id, result } => Some((id, result)),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn states(outputs: &[Output]) -> Vec<ConnectionState> {
+    events(outputs)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::StateChanged(s) => Some(s),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn sub(id: &str, channel: &str) -> String {
+    format!(r#"{{"type":"subscribe","payload":{{"id":"{id}","channel":"{channel}"}}}}"#)
+}
+
+pub fn unsub(id: &str, channel: &str) -> String {
+    format!(r#"{{"type":"unsubscribe","payload":{{"id":"{id}","channel":"{channel}"}}}}"#)
+}
+
+pub fn ping(id: &str) -> String {
+    format!(r#"{{"type":"ping","payload":{{"id":"{id}"}}}}"#)
+}
+
+pub fn subscribed(channel: &str) -> String {
+    ServerMessage::subscribed(Some(channel.into())).to_json()
+}
+
+pub fn unsubscribed(channel: &str) -> String {
+    ServerMessage::unsubscribed(Some(channel.into())).to_json()
+}
+
+pub fn message(channel: &str, seq: u64, time: u64, data: Value) -> String {
+    ServerMessage::Message(ChannelMessage {
+        channel: channel.into(),
+        seq,
+        time,
+        data,
+    })
+    .to_json()
+}
+
+pub fn pong(time: u64) -> String {
+    ServerMessage::Pong(PongPayload { time }).to_json()
+}
+
+impl Driver {
+    pub fn new(config: SessionConfig) -> Self {
+        Self {
+            s: Session::new(config, 7).unwrap(),
+            now: 0,
+            handshakes: 0,
+        }
+    }
+
+    /// A session that connected and completed the handshake with id "id-1".
+    pub fn open(config: SessionConfig) -> Self {
+        let mut d = Self::new(config);
+        d.s.connect(d.now);
+        assert_eq!(
+            d.drain(),
+            [
+                Output::Event(Event::StateChanged(ConnectionState::Connecting)),
+                Output::OpenSocket
+            ]
+        );
+        d.handshake();
+        d
+    }
+
+    pub fn drain(&mut self) -> Vec<Output> {
+        std::iter::from_fn(|| self.s.poll_output()).collect()
+    }
+
+    /// Reports the socket open and the server's `initial`; returns the outputs.
+    pub fn handshake(&mut self) -> Vec<Output> {
+        self.handshakes += 1;
+        self.s.on_open(self.now);
+        let initial = ServerMessage::Initial(InitialPayload {
+            id: id_of(self.handshakes),
+        });
+        self.s.on_frame(&initial.to_json(), self.now);
+        let out = self.drain();
+        assert_eq!(self.s.state(), ConnectionState::Open, "{out:?}");
+        out
+    }
+
+    pub fn frame(&mut self, text: &str) -> Vec<Output> {
+        self.s.on_frame(text, self.now);
+        self.drain()
+    }
+
+    pub fn close(&mut self, code: u16) -> Vec<Output> {
+        self.s.on_close(code, self.now);
+        self.drain()
+    }
+
+    /// Behaves like a timer-driven caller: fires every deadline up to `now + ms` at its exact
+    /// time, and returns what they produced, each with the time it happened.
+    pub fn advance(&mut self, ms: u64) -> Vec<(u64, Output)> {
+        let end = self.now + ms;
+        let mut all = Vec::new();
+        while let Some(deadline) = self.s.next_deadline().filter(|d| *d <= end) {
+            assert!(
+                deadline >= self.now,
+                "deadline {deadline} in the past (now {})",
+                self.now
+            );
+            self.now = deadline;
+            self.s.tick(self.now);
+            let now = self.now;
+            all.extend(self.drain().into_iter().map(|o| (now, o)));
+        }
+        self.now = end;
+        all
+    }
+
+    /// `advance` without the times.
+    pub fn advance_plain(&mut self, ms: u64) -> Vec<Output> {
+        self.advance(ms).into_iter().map(|(_, o)| o).collect()
+    }
+
+    pub fn subscribe(&mut self, channel: Option<&str>) -> (RequestId, Vec<Output>) {
+        let id = self.s.subscribe(channel, self.now);
+        (id, self.drain())
+    }
+
+    pub fn unsubscribe(&mut self, channel: Option<&str>) -> (RequestId, Vec<Output>) {
+        let id = self.s.unsubscribe(channel, self.now);
+        (id, self.drain())
+    }
+
+    /// Subscribes and confirms, asserting the exact frame.
+    pub fn subscribed(&mut self, channel: &str) {
+        let (req, out) = self.subscribe(Some(channel));
+        let id = self.s.id().unwrap().to_owned();
+        assert_eq!(sent(&out), [sub(&id, channel)]);
+        let out = self.frame(&subscribed(channel));
+        assert_eq!(done(&out), [(req, Ok(()))]);
+    }
+}

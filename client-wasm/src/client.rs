@@ -1,0 +1,206 @@
+//! The Rust API, for Rust front ends.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), howl_client_wasm::Error> {
+//! use howl_client_wasm::{Client, SessionConfig};
+//!
+//! let client = Client::connect("/ws", SessionConfig::default()).await?;
+//! client.on_state_change(|state| web_sys_log(state.as_str()));
+//! client.on_message(|m| web_sys_log(&format!("{} #{:?}: {}", m.channel, m.seq, m.data)));
+//! client.subscribe(None).await?; // the quote channel
+//! client.publish("news", serde_json::json!({"headline": "Moon is full"}), false)?;
+//! client.disconnect();
+//! # Ok(()) }
+//! # fn web_sys_log(_: &str) {}
+//! ```
+
+use crate::driver::{Completion, Engine};
+use crate::reply::{self, Reply};
+use crate::{platform, Error};
+use howl_client_core::{ConnectionState, Event, Message, Session, SessionConfig, Stats};
+use serde_json::Value;
+use std::rc::Rc;
+
+/// Identifies a listener registered with [`Client::on_event`] and friends, for
+/// [`Client::off`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ListenerId(pub u64);
+
+/// A Howl connection. Cheap to clone (all clones are the same client). Not `Send`: it lives
+/// on the browser's main thread (or one worker).
+#[derive(Clone)]
+pub struct Client {
+    engine: Rc<Engine>,
+}
+
+impl Client {
+    /// Starts connecting to `url` and returns at once, in [`ConnectionState::Connecting`].
+    /// `url` may be `ws://`/`wss://`, `http://`/`https://` (mapped to `ws`/`wss`), or a path
+    /// such as `"/ws"` resolved against the page. Register listeners right away to see every
+    /// state change; [`Client::opened`] waits for the handshake.
+    pub fn new(url: &str, config: SessionConfig) -> Result<Self, Error> {
+        console_error_panic_hook::set_once();
+        let url = platform::resolve_url(url)?;
+        let session = Session::new(config, platform::random_seed())?;
+        Ok(Self {
+            engine: Engine::start(session, url),
+        })
+    }
+
+    /// Connects and waits for the handshake. With reconnect enabled, a server that is down
+    /// is retried per the policy; fails with [`howl_client_core::ClientError::ConnectionFailed`]
+    /// when the session gives up first.
+    pub async fn connect(url: &str, config: SessionConfig) -> Result<Self, Error> {
+        let client = Self::new(url, config)?;
+        client.opened().await?;
+        Ok(client)
+    }
+
+    /// Resolves once the connection is open (at once if it is), or fails if the session
+    /// closes first.
+    pub fn opened(&self) -> Reply {
+        let (resolver, reply) = reply::channel();
+        self.opened_with(move |r| resolver.resolve(r));
+        reply
+    }
+
+    /// [`Client::opened`] with a callback instead of a future.
+    pub fn opened_with(&self, done: impl FnOnce(Result<(), Error>) + 'static) {
+        self.engine.await_open(Box::new(done));
+    }
+
+    /// The id the server assigned to the current connection (new after each reconnect).
+    pub fn id(&self) -> Option<String> {
+        self.engine.read(|s| s.id().map(str::to_owned))
+    }
+
+    /// The connection state.
+    pub fn state(&self) -> ConnectionState {
+        self.engine.read(|s| s.state())
+    }
+
+    /// Reconnect attempts since the connection was last open (0 while open).
+    pub fn reconnect_attempt(&self) -> u32 {
+        self.engine.read(|s| s.reconnect_attempt())
+    }
+
+    /// The subscription set: each channel with whether the current connection confirmed it.
+    pub fn subscriptions(&self) -> Vec<(String, bool)> {
+        self.engine.read(|s| {
+            s.subscriptions()
+                .map(|(c, ok)| (c.to_owned(), ok))
+                .collect()
+        })
+    }
+
+    /// Diagnostic counters (duplicates dropped, unknown frames ignored, reconnects, …).
+    pub fn stats(&self) -> Stats {
+        self.engine.read(|s| s.stats().clone())
+    }
+
+    /// Calls `f` with every session event: state changes, messages, request outcomes,
+    /// re-subscription failures, channel status, server errors, pongs (round-trip time),
+    /// lost connections, scheduled reconnects (attempt number), closing.
+    pub fn on_event(&self, f: impl FnMut(&Event) + 'static) -> ListenerId {
+        ListenerId(self.engine.add_listener(Box::new(f)))
+    }
+
+    /// Calls `f` with each new connection state.
+    pub fn on_state_change(&self, mut f: impl FnMut(ConnectionState) + 'static) -> ListenerId {
+        self.on_event(move |e| {
+            if let Event::StateChanged(state) = e {
+                f(*state)
+            }
+        })
+    }
+
+    /// Calls `f` with each message of a subscribed channel.
+    pub fn on_message(&self, mut f: impl FnMut(&Message) + 'static) -> ListenerId {
+        self.on_event(move |e| {
+            if let Event::Message(m) = e {
+                f(m)
+            }
+        })
+    }
+
+    /// Removes a listener; false if it was not registered (or already released).
+    pub fn off(&self, id: ListenerId) -> bool {
+        self.engine.remove_listener(id.0)
+    }
+
+    /// Subscribes to `channel` (`None`: the default quote channel). Kept across reconnects.
+    pub fn subscribe(&self, channel: Option<&str>) -> Reply {
+        let (resolver, reply) = reply::channel();
+        self.subscribe_with(channel, move |r| resolver.resolve(r));
+        reply
+    }
+
+    /// [`Client::subscribe`] with a callback instead of a future.
+    pub fn subscribe_with(
+        &self,
+        channel: Option<&str>,
+        done: impl FnOnce(Result<(), Error>) + 'static,
+    ) {
+        self.request(Box::new(done), |s, now| s.subscribe(channel, now));
+    }
+
+    /// Unsubscribes from `channel` (`None`: the default quote channel); its messages stop at
+    /// once.
+    pub fn unsubscribe(&self, channel: Option<&str>) -> Reply {
+        let (resolver, reply) = reply::channel();
+        self.unsubscribe_with(channel, move |r| resolver.resolve(r));
+        reply
+    }
+
+    /// [`Client::unsubscribe`] with a callback instead of a future.
+    pub fn unsubscribe_with(
+        &self,
+        channel: Option<&str>,
+        done: impl FnOnce(Result<(), Error>) + 'static,
+    ) {
+        self.request(Box::new(done), |s, now| s.unsubscribe(channel, now));
+    }
+
+    /// Publishes `data` to `channel`; with `exclude_self` this client does not receive it.
+    /// Fails at once unless open (nothing is queued); a refusal by the server arrives as
+    /// [`Event::ServerError`].
+    pub fn publish(&self, channel: &str, data: Value, exclude_self: bool) -> Result<(), Error> {
+        Ok(self
+            .engine
+            .input(|s, _| s.publish(channel, data, exclude_self))?)
+    }
+
+    /// Asks for [`Event::ChannelStatus`] notices about `channel` (kept across reconnects).
+    pub fn watch(&self, channel: &str) -> Result<(), Error> {
+        Ok(self.engine.input(|s, _| s.watch(channel))?)
+    }
+
+    /// Stops [`Client::watch`] notices.
+    pub fn unwatch(&self, channel: &str) -> Result<(), Error> {
+        Ok(self.engine.input(|s, _| s.unwatch(channel))?)
+    }
+
+    /// Sends `disconnect`, closes the socket with 1000, stops every timer and releases every
+    /// callback (after delivering the final `Closed` state). Idempotent.
+    pub fn disconnect(&self) {
+        self.engine.input(|s, now| s.disconnect(now));
+    }
+
+    /// Whether a timer is pending (false once closed).
+    pub fn timer_pending(&self) -> bool {
+        self.engine.timer_pending()
+    }
+
+    /// Whether the client released its socket, timer and callbacks (it is closed for good).
+    pub fn released(&self) -> bool {
+        self.engine.released()
+    }
+
+    fn request(
+        &self,
+        done: Completion,
+        f: impl FnOnce(&mut Session, u64) -> howl_client_core::RequestId,
+    ) {
+        self.engine.request(f, done);
+    }
+}

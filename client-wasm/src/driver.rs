@@ -1,0 +1,369 @@
+//! The I/O engine: runs a [`Session`] over a browser `WebSocket` and one `setTimeout`, and
+//! dispatches its events to listeners and pending requests.
+//!
+//! Re-entrancy: user callbacks run only while no `RefCell` is borrowed, and one at a time.
+//! Events are queued and delivered by a single dispatch loop, so a callback may call back
+//! into the client (subscribe, disconnect, …): the events that causes are delivered after it
+//! returns, in order.
+//!
+//! Lifetime: while the session is not closed, the engine holds a strong reference to itself
+//! (like a browser `WebSocket` that stays alive while open); socket handlers and the timer
+//! callback hold only weak ones. Reaching the closed state releases everything: socket and
+//! its handlers, the timer and its callback, listeners, and that self-reference.
+
+use crate::platform::{self, Timeout};
+use crate::Error;
+use howl_client_core::{ConnectionState, Event, Output, RequestId, Session};
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::{Rc, Weak};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
+
+/// A callback waiting for one outcome.
+pub(crate) type Completion = Box<dyn FnOnce(Result<(), Error>)>;
+
+/// A listener's callback.
+pub(crate) type Callback = Box<dyn FnMut(&Event)>;
+
+/// A registered listener; `active` turns false when removed, even mid-dispatch.
+pub(crate) struct Listener {
+    pub(crate) active: Cell<bool>,
+    pub(crate) callback: RefCell<Callback>,
+}
+
+pub(crate) struct Engine {
+    core: RefCell<Core>,
+    pub(crate) listeners: RefCell<Vec<(u64, Rc<Listener>)>>,
+    next_listener: Cell<u64>,
+    queue: RefCell<VecDeque<Event>>,
+    dispatching: Cell<bool>,
+}
+
+struct Core {
+    session: Session,
+    url: String,
+    socket: Option<Socket>,
+    timeout: Option<Timeout>,
+    /// The `setTimeout` handler, created once and reused.
+    timer_callback: Option<Closure<dyn FnMut()>>,
+    // Few at a time: a Vec keeps the wasm smaller than a map would.
+    waiters: Vec<(RequestId, Completion)>,
+    open_waiters: Vec<Completion>,
+    /// Keeps the engine alive while the session is not closed.
+    keep_alive: Option<Rc<Engine>>,
+    released: bool,
+}
+
+/// A WebSocket and its handlers. Dropping it detaches the handlers (so a late event of an
+/// abandoned socket never reaches the session) and closes it if still open.
+struct Socket {
+    ws: WebSocket,
+    _on_open: Closure<dyn FnMut()>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_close: Closure<dyn FnMut(CloseEvent)>,
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        self.ws.set_onopen(None);
+        self.ws.set_onmessage(None);
+        self.ws.set_onclose(None);
+        // CONNECTING (0) or OPEN (1): nobody will listen any more.
+        if self.ws.ready_state() <= WebSocket::OPEN {
+            let _ = self.ws.close_with_code(howl_client_core::CLOSE_NORMAL);
+        }
+    }
+}
+
+impl Engine {
+    /// Creates the engine and starts connecting.
+    pub(crate) fn start(session: Session, url: String) -> Rc<Self> {
+        let engine = Rc::new(Self {
+            core: RefCell::new(Core {
+                session,
+                url,
+                socket: None,
+                timeout: None,
+                timer_callback: None,
+                waiters: Vec::new(),
+                open_waiters: Vec::new(),
+                keep_alive: None,
+                released: false,
+            }),
+            listeners: RefCell::new(Vec::new()),
+            next_listener: Cell::new(1),
+            queue: RefCell::new(VecDeque::new()),
+            dispatching: Cell::new(false),
+        });
+        engine.core.borrow_mut().keep_alive = Some(engine.clone());
+        engine.input(|s, now| s.connect(now));
+        engine
+    }
+
+    /// Feeds one input to the session, then carries out its outputs and delivers its events.
+    pub(crate) fn input<R>(self: &Rc<Self>, f: impl FnOnce(&mut Session, u64) -> R) -> R {
+        let result = {
+            let mut core = self.core.borrow_mut();
+            let now = platform::now_ms();
+            f(&mut core.session, now)
+        };
+        self.pump();
+        result
+    }
+
+    /// Reads the session without feeding it.
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&Session) -> R) -> R {
+        f(&self.core.borrow().session)
+    }
+
+    /// Starts a request and calls `done` with its outcome. The completion is registered
+    /// before the session's events are delivered, so an outcome known at once (an invalid
+    /// channel, a closed session) reaches it too.
+    pub(crate) fn request(
+        self: &Rc<Self>,
+        f: impl FnOnce(&mut Session, u64) -> RequestId,
+        done: Completion,
+    ) {
+        {
+            let mut core = self.core.borrow_mut();
+            let id = f(&mut core.session, platform::now_ms());
+            core.waiters.push((id, done));
+        }
+        self.pump();
+    }
+
+    /// Calls `done` once the session is open (now, if it is), or with the error that closed
+    /// it first.
+    pub(crate) fn await_open(&self, done: Completion) {
+        let state = self.read(|s| s.state());
+        match state {
+            ConnectionState::Open => done(Ok(())),
+            ConnectionState::Closed => done(Err(howl_client_core::ClientError::Closed.into())),
+            _ => self.core.borrow_mut().open_waiters.push(done),
+        }
+    }
+
+    pub(crate) fn add_listener(&self, callback: Callback) -> u64 {
+        let id = self.next_listener.get();
+        self.next_listener.set(id + 1);
+        let listener = Rc::new(Listener {
+            active: Cell::new(true),
+            callback: RefCell::new(callback),
+        });
+        if !self.core.borrow().released {
+            self.listeners.borrow_mut().push((id, listener));
+        }
+        id
+    }
+
+    pub(crate) fn remove_listener(&self, id: u64) -> bool {
+        let mut listeners = self.listeners.borrow_mut();
+        match listeners.iter().position(|(i, _)| *i == id) {
+            Some(index) => {
+                listeners.remove(index).1.active.set(false);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether a `setTimeout` is pending (for diagnostics and tests).
+    pub(crate) fn timer_pending(&self) -> bool {
+        self.core.borrow().timeout.is_some()
+    }
+
+    /// Whether everything was released (the session reached the closed state).
+    pub(crate) fn released(&self) -> bool {
+        self.core.borrow().released
+    }
+
+    fn pump(self: &Rc<Self>) {
+        {
+            let mut core = self.core.borrow_mut();
+            while let Some(output) = core.session.poll_output() {
+                match output {
+                    Output::OpenSocket => self.open_socket(&mut core),
+                    Output::Send(frame) => {
+                        if let Some(socket) = &core.socket {
+                            // Fails only if the socket is closing; its close event follows.
+                            let _ = socket.ws.send_with_str(&frame);
+                        }
+                    }
+                    Output::Close { code, reason } => {
+                        if let Some(socket) = core.socket.take() {
+                            let _ = socket.ws.close_with_code_and_reason(code, reason);
+                        }
+                    }
+                    Output::Event(event) => self.queue.borrow_mut().push_back(event),
+                }
+            }
+            self.schedule_timer(&mut core);
+        }
+        self.dispatch();
+    }
+
+    fn open_socket(self: &Rc<Self>, core: &mut Core) {
+        core.socket = None;
+        let ws = match WebSocket::new(&core.url) {
+            Ok(ws) => ws,
+            Err(e) => {
+                platform::console_error("howl: cannot open a WebSocket", &e);
+                core.session.on_close(1006, platform::now_ms());
+                return;
+            }
+        };
+        ws.set_binary_type(BinaryType::Arraybuffer);
+        let weak = Rc::downgrade(self);
+        let on_open = Closure::<dyn FnMut()>::new({
+            let weak = weak.clone();
+            move || with(&weak, |e| e.input(|s, now| s.on_open(now)))
+        });
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new({
+            let weak = weak.clone();
+            move |event: MessageEvent| {
+                // The protocol is text only; a binary frame is a server bug, and is ignored.
+                if let Some(text) = event.data().as_string() {
+                    with(&weak, |e| e.input(|s, now| s.on_frame(&text, now)));
+                }
+            }
+        });
+        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| {
+            with(&weak, |e| {
+                // The socket is gone: drop it (and its handlers, this one included — the
+                // glue defers freeing a closure until it returns).
+                e.core.borrow_mut().socket = None;
+                e.input(|s, now| s.on_close(event.code(), now));
+            })
+        });
+        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        core.socket = Some(Socket {
+            ws,
+            _on_open: on_open,
+            _on_message: on_message,
+            _on_close: on_close,
+        });
+    }
+
+    /// Keeps exactly one `setTimeout` pending, for the session's next deadline.
+    fn schedule_timer(self: &Rc<Self>, core: &mut Core) {
+        let deadline = core.session.next_deadline();
+        if core.timeout.as_ref().map(|t| t.deadline) == deadline {
+            return;
+        }
+        core.timeout = None; // clears the old one
+        if let Some(deadline) = deadline {
+            let handler = core.timer_callback.get_or_insert_with(|| {
+                let weak = Rc::downgrade(self);
+                Closure::<dyn FnMut()>::new(move || {
+                    with(&weak, |e| {
+                        // Fired: clearing it now is a harmless no-op; then run due timers.
+                        e.core.borrow_mut().timeout = None;
+                        e.input(|s, now| s.tick(now));
+                    })
+                })
+            });
+            let handler: &js_sys::Function = handler.as_ref().unchecked_ref();
+            core.timeout = Some(Timeout::start(handler, deadline, platform::now_ms()));
+        }
+    }
+
+    /// Delivers queued events, one at a time, unless a dispatch is already running further
+    /// up the stack (it will deliver them).
+    fn dispatch(self: &Rc<Self>) {
+        if self.dispatching.replace(true) {
+            return;
+        }
+        loop {
+            let Some(event) = self.queue.borrow_mut().pop_front() else {
+                break;
+            };
+            self.deliver(&event);
+        }
+        self.dispatching.set(false);
+        if self.read(|s| s.state()) == ConnectionState::Closed {
+            self.release();
+        }
+    }
+
+    fn deliver(self: &Rc<Self>, event: &Event) {
+        match event {
+            Event::RequestDone { id, result } => {
+                let waiter = {
+                    let mut core = self.core.borrow_mut();
+                    let index = core.waiters.iter().position(|(i, _)| i == id);
+                    index.map(|index| core.waiters.remove(index).1)
+                };
+                if let Some(done) = waiter {
+                    done(result.clone().map_err(Error::from));
+                }
+            }
+            Event::StateChanged(ConnectionState::Open) => {
+                let waiters = std::mem::take(&mut self.core.borrow_mut().open_waiters);
+                for done in waiters {
+                    done(Ok(()));
+                }
+            }
+            Event::Closed(reason) => {
+                let waiters = std::mem::take(&mut self.core.borrow_mut().open_waiters);
+                for done in waiters {
+                    let error = howl_client_core::ClientError::ConnectionFailed(reason.clone());
+                    done(Err(error.into()));
+                }
+            }
+            Event::ProtocolViolation(what) => platform::console_warn(&format!(
+                "howl: ignored a bad frame from the server: {what}"
+            )),
+            _ => {}
+        }
+        let listeners: Vec<Rc<Listener>> = self
+            .listeners
+            .borrow()
+            .iter()
+            .map(|(_, l)| l.clone())
+            .collect();
+        for listener in listeners {
+            if listener.active.get() {
+                (listener.callback.borrow_mut())(event);
+            }
+        }
+    }
+
+    /// The session is closed: stop the timer, drop the socket, and release every callback.
+    fn release(&self) {
+        let (socket, timeout, timer_callback, waiters, open_waiters, keep_alive) = {
+            let mut core = self.core.borrow_mut();
+            if core.released {
+                return;
+            }
+            core.released = true;
+            (
+                core.socket.take(),
+                core.timeout.take(),
+                core.timer_callback.take(),
+                std::mem::take(&mut core.waiters),
+                std::mem::take(&mut core.open_waiters),
+                core.keep_alive.take(),
+            )
+        };
+        drop((socket, timeout, timer_callback));
+        // Requests still waiting were already rejected by the session; these never will be.
+        drop((waiters, open_waiters));
+        let listeners = std::mem::take(&mut *self.listeners.borrow_mut());
+        for (_, listener) in &listeners {
+            listener.active.set(false);
+        }
+        drop(listeners);
+        drop(keep_alive);
+    }
+}
+
+/// Runs `f` on the engine if it still exists.
+fn with(weak: &Weak<Engine>, f: impl FnOnce(&Rc<Engine>)) {
+    if let Some(engine) = weak.upgrade() {
+        f(&engine);
+    }
+}

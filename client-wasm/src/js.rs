@@ -1,0 +1,334 @@
+//! The JavaScript/TypeScript API: the `HowlClient` class.
+//!
+//! ```js
+//! import init, { HowlClient } from "./pkg/howl_client_wasm.js";
+//! await init();
+//! const client = await HowlClient.connect("ws://localhost:8000/ws", { pingIntervalMs: 5000 });
+//! client.onMessage((m) => console.log(m.channel, m.seq, m.data));
+//! await client.subscribe();            // the quote channel
+//! client.publish("news", { hi: 1 }, { excludeSelf: true });
+//! client.disconnect();
+//! ```
+
+use crate::{Client, Error};
+use howl_client_core::{ConnectionState, Event, Message};
+use js_sys::{Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+
+mod options;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** Connection state. */
+export type HowlState = "connecting" | "open" | "reconnecting" | "closed";
+
+/** Options of `HowlClient.connect` / `new HowlClient`; every field is optional. */
+export interface HowlOptions {
+  /** Ping interval in ms (default 5000); 0 turns pings and dead-connection detection off. */
+  pingIntervalMs?: number;
+  /** After a ping, how long the server may stay silent before the connection counts as lost (default 10000). */
+  pongTimeoutMs?: number;
+  /** How long subscribe/unsubscribe wait for the server's confirmation (default 10000). */
+  requestTimeoutMs?: number;
+  /** How long opening the socket and receiving the server's `initial` may take (default 10000). */
+  handshakeTimeoutMs?: number;
+  /** Largest encoded publish frame in bytes (default 65536); 0 means no client-side limit. */
+  maxFrameBytes?: number;
+  /** Reconnect after a lost connection (default true). */
+  reconnect?: boolean;
+  /** Delay before the first reconnect attempt in ms (default 500). */
+  reconnectInitialDelayMs?: number;
+  /** Longest delay between attempts in ms (default 10000). */
+  reconnectMaxDelayMs?: number;
+  /** Growth factor of the delay, ≥ 1 (default 2). */
+  reconnectMultiplier?: number;
+  /** Fraction in [0, 1] by which each delay is randomly shortened (default 0.5). */
+  reconnectJitter?: number;
+  /** Consecutive failed attempts before giving up; null retries forever (default null). */
+  reconnectMaxAttempts?: number | null;
+}
+
+/** A message pushed on a subscribed channel. */
+export interface HowlMessage {
+  channel: string;
+  /** The published JSON value, unchanged. */
+  data: unknown;
+  /** Per-channel sequence number (absent for the legacy `wisdom_distribution` form). */
+  seq?: number;
+  /** When the server accepted it, ms since the Unix epoch (absent for `wisdom_distribution`). */
+  time?: number;
+}
+
+/** Every error the SDK throws, rejects with or reports is an `Error` with a stable `code`:
+ * a server code (e.g. "invalid_channel", "rate_limited", "too_many_subscriptions") or one of
+ * "timeout", "closed", "not_connected", "message_too_large", "cancelled", "connection_failed",
+ * "invalid_config", "invalid_url", "invalid_options", "invalid_data", "protocol_violation". */
+export interface HowlError extends Error {
+  code: string;
+  /** For errors reported by the server: the rejected request's type, when known. */
+  request?: string;
+  /** The channel concerned, when known. */
+  channel?: string;
+}
+
+/** Options of `publish`. */
+export interface PublishOptions {
+  /** Do not deliver the message back to this client (default false). */
+  excludeSelf?: boolean;
+}
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `HowlOptions` (see the TypeScript section above).
+    #[wasm_bindgen(typescript_type = "HowlOptions")]
+    pub type HowlOptions;
+
+    /// `PublishOptions` (see the TypeScript section above).
+    #[wasm_bindgen(typescript_type = "PublishOptions")]
+    pub type PublishOptions;
+}
+
+/// A Howl client for JavaScript (see the `.d.ts` for the full contract).
+#[wasm_bindgen]
+pub struct HowlClient {
+    client: Client,
+}
+
+#[wasm_bindgen]
+impl HowlClient {
+    /// Starts connecting and returns at once (state "connecting"); throws a `HowlError` for a
+    /// bad URL or options. Register listeners, then `await client.opened()` if needed.
+    #[wasm_bindgen(constructor)]
+    pub fn new(url: &str, options: Option<HowlOptions>) -> Result<HowlClient, JsValue> {
+        let config =
+            options::parse(options.map(JsValue::from).as_ref()).map_err(|e| to_js_error(&e))?;
+        let client = Client::new(url, config).map_err(|e| to_js_error(&e))?;
+        Ok(HowlClient { client })
+    }
+
+    /// Connects and resolves once the handshake is done; rejects with a `HowlError` (code
+    /// "connection_failed") if the client gives up first, or for a bad URL or options.
+    #[wasm_bindgen(unchecked_return_type = "Promise<HowlClient>")]
+    pub fn connect(url: &str, options: Option<HowlOptions>) -> Promise {
+        let client = match options::parse(options.map(JsValue::from).as_ref())
+            .and_then(|c| Client::new(url, c))
+        {
+            Ok(client) => client,
+            Err(e) => return Promise::reject(&to_js_error(&e)),
+        };
+        promise(|done| {
+            let handle = client.clone();
+            client.opened_with(move |r| {
+                done(r.map(|()| JsValue::from(HowlClient { client: handle })))
+            })
+        })
+    }
+
+    /// Resolves once the connection is open (at once if it is); rejects if the client closes
+    /// first.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn opened(&self) -> Promise {
+        let client = self.client.clone();
+        promise(move |done| client.opened_with(move |r| done(r.map(|()| JsValue::UNDEFINED))))
+    }
+
+    /// The id the server assigned to the current connection (new after each reconnect);
+    /// undefined unless open.
+    #[wasm_bindgen(getter)]
+    pub fn id(&self) -> Option<String> {
+        self.client.id()
+    }
+
+    /// The connection state.
+    #[wasm_bindgen(getter, unchecked_return_type = "HowlState")]
+    pub fn state(&self) -> String {
+        self.client.state().as_str().to_owned()
+    }
+
+    /// Reconnect attempts since the connection was last open (0 while open).
+    #[wasm_bindgen(getter, js_name = reconnectAttempt)]
+    pub fn reconnect_attempt(&self) -> u32 {
+        self.client.reconnect_attempt()
+    }
+
+    /// Channels this client is subscribed to (kept across reconnects).
+    #[wasm_bindgen(getter)]
+    pub fn subscriptions(&self) -> Vec<String> {
+        self.client
+            .subscriptions()
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect()
+    }
+
+    /// Calls `callback(state)` on every state change; returns an id for `off`.
+    #[wasm_bindgen(js_name = onStateChange)]
+    pub fn on_state_change(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(state: HowlState) => void")] callback: Function,
+    ) -> u32 {
+        self.listen(callback, |e| match e {
+            Event::StateChanged(s) => Some(JsValue::from_str(ConnectionState::as_str(*s))),
+            _ => None,
+        })
+    }
+
+    /// Calls `callback(message)` for each message on a subscribed channel (never twice for
+    /// one channel and sequence number); returns an id for `off`.
+    #[wasm_bindgen(js_name = onMessage)]
+    pub fn on_message(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(message: HowlMessage) => void")] callback: Function,
+    ) -> u32 {
+        self.listen(callback, |e| match e {
+            Event::Message(m) => Some(message_to_js(m)),
+            _ => None,
+        })
+    }
+
+    /// Calls `callback(error)` for errors not tied to a pending promise: a publish refused by
+    /// the server, a subscription lost after a reconnect, an undecodable server frame.
+    #[wasm_bindgen(js_name = onError)]
+    pub fn on_error(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(error: HowlError) => void")] callback: Function,
+    ) -> u32 {
+        self.listen(callback, |e| match e {
+            Event::ServerError(p) => {
+                let err = error_object(&p.message, p.code.as_str());
+                set(&err, "request", p.request.as_deref().map(JsValue::from_str));
+                set(&err, "channel", p.channel.as_deref().map(JsValue::from_str));
+                Some(err)
+            }
+            Event::SubscriptionFailed { channel, error } => {
+                let err = error_object(
+                    &format!("subscription to {channel:?} lost: {error}"),
+                    error.code(),
+                );
+                set(&err, "channel", Some(JsValue::from_str(channel)));
+                Some(err)
+            }
+            Event::ProtocolViolation(what) => Some(error_object(what, "protocol_violation")),
+            _ => None,
+        })
+    }
+
+    /// Removes a listener registered with `onStateChange`, `onMessage` or `onError`.
+    pub fn off(&self, id: u32) -> bool {
+        self.client.off(crate::ListenerId(u64::from(id)))
+    }
+
+    /// Subscribes to `channel` (default: the quote channel "wisdom"); resolves on the
+    /// server's confirmation, rejects with a `HowlError` on refusal or timeout.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn subscribe(&self, channel: Option<String>) -> Promise {
+        let client = self.client.clone();
+        promise(move |done| {
+            client.subscribe_with(channel.as_deref(), move |r| {
+                done(r.map(|()| JsValue::UNDEFINED))
+            })
+        })
+    }
+
+    /// Unsubscribes from `channel` (default: the quote channel); its messages stop at once.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn unsubscribe(&self, channel: Option<String>) -> Promise {
+        let client = self.client.clone();
+        promise(move |done| {
+            client.unsubscribe_with(channel.as_deref(), move |r| {
+                done(r.map(|()| JsValue::UNDEFINED))
+            })
+        })
+    }
+
+    /// Publishes any JSON-serializable `data` to `channel`. Throws a `HowlError` when not
+    /// open ("not_connected"), for a bad channel or data, or when too large; a refusal by the
+    /// server is reported to `onError`.
+    pub fn publish(
+        &self,
+        channel: &str,
+        #[wasm_bindgen(unchecked_param_type = "unknown")] data: JsValue,
+        options: Option<PublishOptions>,
+    ) -> Result<(), JsValue> {
+        let run = || -> Result<(), Error> {
+            let exclude_self = options::exclude_self(options.map(JsValue::from).as_ref())?;
+            let json = js_sys::JSON::stringify(&data)
+                .ok()
+                .and_then(|s| s.as_string())
+                .ok_or_else(|| Error::InvalidData("not JSON-serializable".into()))?;
+            let value =
+                serde_json::from_str(&json).map_err(|e| Error::InvalidData(e.to_string()))?;
+            self.client.publish(channel, value, exclude_self)
+        };
+        run().map_err(|e| to_js_error(&e))
+    }
+
+    /// Sends `disconnect`, closes with code 1000, stops every timer and releases every
+    /// callback (listeners get the final "closed" state first). Idempotent.
+    pub fn disconnect(&self) {
+        self.client.disconnect();
+    }
+}
+
+impl HowlClient {
+    fn listen(
+        &self,
+        callback: Function,
+        convert: impl Fn(&Event) -> Option<JsValue> + 'static,
+    ) -> u32 {
+        let id = self.client.on_event(move |event| {
+            if let Some(arg) = convert(event) {
+                if let Err(e) = callback.call1(&JsValue::NULL, &arg) {
+                    crate::platform::console_error("howl: a listener threw", &e);
+                }
+            }
+        });
+        // Ids stay far below 2^32 in any real program; JS numbers hold them exactly anyway.
+        id.0 as u32
+    }
+}
+
+/// A Promise settled by `start`'s completion.
+fn promise(start: impl FnOnce(Box<dyn FnOnce(Result<JsValue, Error>)>)) -> Promise {
+    let mut settle = None;
+    let promise = Promise::new(&mut |resolve, reject| settle = Some((resolve, reject)));
+    let (resolve, reject) = settle.expect("the Promise executor runs synchronously");
+    start(Box::new(move |result| {
+        let _ = match result {
+            Ok(value) => resolve.call1(&JsValue::NULL, &value),
+            Err(e) => reject.call1(&JsValue::NULL, &to_js_error(&e)),
+        };
+    }));
+    promise
+}
+
+/// An `Error` named "HowlError" with a `code`.
+fn error_object(message: &str, code: &str) -> JsValue {
+    let err = js_sys::Error::new(message);
+    err.set_name("HowlError");
+    let err = JsValue::from(err);
+    set(&err, "code", Some(JsValue::from_str(code)));
+    err
+}
+
+pub(crate) fn to_js_error(e: &Error) -> JsValue {
+    error_object(&e.to_string(), e.code())
+}
+
+fn set(target: &JsValue, key: &str, value: Option<JsValue>) {
+    if let Some(value) = value {
+        let _ = Reflect::set(target, &JsValue::from_str(key), &value);
+    }
+}
+
+fn message_to_js(m: &Message) -> JsValue {
+    let obj = JsValue::from(Object::new());
+    set(&obj, "channel", Some(JsValue::from_str(&m.channel)));
+    // serde_json output is always valid JSON for JSON.parse.
+    let data = js_sys::JSON::parse(&m.data.to_string()).unwrap_or(JsValue::NULL);
+    set(&obj, "data", Some(data));
+    set(&obj, "seq", m.seq.map(|s| JsValue::from_f64(s as f64)));
+    set(&obj, "time", m.time.map(|t| JsValue::from_f64(t as f64)));
+    obj
+}

@@ -1,0 +1,37 @@
+//! Howl's browser SDK.
+//!
+//! Binds the sans-IO session of [`howl_client_core`] to the browser's `WebSocket` and timers.
+//! Two faces over one engine:
+//!
+//! - for Rust front ends (e.g. Leptos): [`Client`] — callbacks for state, messages and every
+//!   session event (signal-friendly: set a signal inside the callback), futures ([`Reply`])
+//!   for subscribe/unsubscribe/connect, typed [`Error`]s. No UI framework dependency.
+//! - for JavaScript/TypeScript: the `HowlClient` class exported through wasm-bindgen
+//!   ([`js::HowlClient`]), with `.d.ts` typings; errors are `Error` objects with a `code`.
+//!
+//! A client that is not closed keeps itself alive (like a browser `WebSocket`); reaching the
+//! closed state — `disconnect()`, or giving up reconnecting — stops its timer, closes its
+//! socket and releases every callback it holds.
+//!
+//! Modules:
+//! - [`client`]: the Rust API.
+//! - [`js`]: the JavaScript API.
+//! - [`reply`]: the future a request resolves.
+//! - [`error`]: the SDK's error type.
+//! - `driver`: the I/O engine (socket, timer, event dispatch) shared by both APIs.
+//! - `platform`: clock, timers, URL resolution and console through the JS global scope.
+
+pub mod client;
+mod driver;
+pub mod error;
+pub mod js;
+mod platform;
+pub mod reply;
+
+pub use client::{Client, ListenerId};
+pub use error::Error;
+pub use howl_client_core::{
+    ClientError, CloseReason, ConnectionState, ErrorCode, ErrorPayload, Event, LostReason, Message,
+    ReconnectPolicy, SessionConfig, Stats, DEFAULT_CHANNEL,
+};
+pub use reply::Reply;
