@@ -1,0 +1,480 @@
+//! The demo web UI (`web-ui/`, built by Trunk) in real headless Chromium against a real
+//! `howl` with a short quote interval, through the harness in `e2e/src`.
+//!
+//! Each test serves the built UI with `howl --ui-dir`, clicks and types like a user, and reads
+//! what the page shows (see [`SNAPSHOT`]). Waits poll the page, or the server's metrics, with
+//! a timeout; nothing sleeps to let time pass. A screenshot after messages arrived is saved as
+//! `test-artifacts/web-ui.png` (and `web-ui-phone.png` at phone width).
+//!
+//! The UI is built once per test process with `trunk build --release` into
+//! `target/web-ui-e2e/` (so a stale `dist/` is never tested); set `HOWL_E2E_UI_DIST` to a
+//! built directory to skip that.
+
+use howl_e2e::site::PROBE_SCRIPT;
+use howl_e2e::{wait, Browser, Howl, WAIT};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+use thirtyfour::By;
+
+/// The default quote channel.
+const QUOTES: &str = "wisdom";
+
+/// Everything the tests read from the page, in one round trip.
+const SNAPSHOT: &str = r#"
+const text = s => { const e = document.querySelector(s); return e ? e.textContent.trim() : null; };
+const all = s => [...document.querySelectorAll(s)];
+return {
+  state: text('#conn-state'), url: text('#conn-url'), clientId: text('#client-id'),
+  attempt: text('#reconnect-attempt'), reconnects: text('#reconnects'), rtt: text('#ping-rtt'),
+  subs: all('#subscriptions li').map(li => ({
+    channel: li.dataset.channel, confirmed: li.dataset.confirmed === 'true' })),
+  notices: all('#subscription-notices .notice').map(n => ({
+    ok: n.classList.contains('ok'), text: n.textContent.trim() })),
+  feed: all('#feed li.message').map(li => ({
+    channel: li.dataset.channel, seq: li.dataset.seq,
+    time: li.querySelector('time').textContent, text: li.querySelector('.text').textContent })),
+  publish: text('#publish-notice'),
+  publishError: text('#publish-notice .notice.error'),
+  messageInput: document.querySelector('#publish-message')?.value ?? null,
+  errors: window.__probe ? window.__probe.errors : [],
+};
+"#;
+
+/// The built UI (see the module docs).
+fn ui_dist() -> anyhow::Result<PathBuf> {
+    static DIST: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    DIST.get_or_init(|| build_ui().map_err(|e| format!("{e:#}")))
+        .clone()
+        .map_err(|e| anyhow::anyhow!(e))
+}
+
+fn build_ui() -> anyhow::Result<PathBuf> {
+    if let Ok(dir) = std::env::var("HOWL_E2E_UI_DIST") {
+        return Ok(PathBuf::from(dir));
+    }
+    let root = howl_e2e::workspace_root();
+    let dist = root.join("target/web-ui-e2e");
+    // Trunk must find wasm-opt (npm binaryen 132) and wasm-bindgen, never download them.
+    let path = format!(
+        "{}:{}/.cargo/bin:{}",
+        root.join("node_modules/.bin").display(),
+        std::env::var("HOME").unwrap_or_default(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    // Trunk runs cargo offline (Trunk.toml), so the wasm crates' sources must be fetched.
+    for args in [
+        vec!["cargo", "fetch"],
+        vec!["trunk", "build", "--release", "--dist"],
+    ] {
+        let mut command = Command::new(args[0]);
+        command
+            .args(&args[1..])
+            .current_dir(&root)
+            .env("PATH", &path);
+        if args[0] == "trunk" {
+            command.arg(&dist);
+        }
+        let output = command.output()?;
+        anyhow::ensure!(
+            output.status.success(),
+            "{} failed:\n{}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(dist)
+}
+
+/// Starts `howl` serving the UI, with quotes every `quote_interval` seconds ("0": none).
+fn howl(quote_interval: &str) -> anyhow::Result<Howl> {
+    let dist = ui_dist()?;
+    Howl::start(&[
+        "--quote-interval",
+        quote_interval,
+        "--shutdown-timeout",
+        "2",
+        "--ui-dir",
+        dist.to_str().expect("a UTF-8 path"),
+    ])
+}
+
+/// A fresh browser showing the UI of `howl`.
+async fn open_page(howl: &Howl) -> anyhow::Result<Browser> {
+    let browser = Browser::launch().await?;
+    browser.add_init_script(PROBE_SCRIPT).await?;
+    browser.goto(&howl.http_url("/")).await?;
+    Ok(browser)
+}
+
+async fn snapshot(browser: &Browser) -> anyhow::Result<Value> {
+    browser.eval(SNAPSHOT, vec![]).await
+}
+
+/// Waits until `ready` holds for what the page shows, and returns that snapshot.
+async fn wait_page(
+    browser: &Browser,
+    what: &str,
+    ready: impl Fn(&Value) -> bool,
+) -> anyhow::Result<Value> {
+    wait_page_within(browser, WAIT, what, ready).await
+}
+
+async fn wait_page_within(
+    browser: &Browser,
+    timeout: Duration,
+    what: &str,
+    ready: impl Fn(&Value) -> bool,
+) -> anyhow::Result<Value> {
+    let result = wait::until(what, timeout, || async {
+        let page = snapshot(browser).await?;
+        Ok(ready(&page).then_some(page))
+    })
+    .await;
+    match result {
+        Ok(page) => Ok(page),
+        Err(e) => {
+            let page = snapshot(browser).await.unwrap_or_default();
+            let _ = browser.screenshot("web-ui-failure").await;
+            anyhow::bail!("{e:#}; the page shows:\n{page:#}")
+        }
+    }
+}
+
+async fn click(browser: &Browser, selector: &str) -> anyhow::Result<()> {
+    Ok(browser
+        .driver
+        .find(By::Css(selector))
+        .await?
+        .click()
+        .await?)
+}
+
+/// Sets a field's value as if typed (an `input` event follows).
+async fn fill(browser: &Browser, selector: &str, value: &str) -> anyhow::Result<()> {
+    browser
+        .eval(
+            "const e = document.querySelector(arguments[0]); e.value = arguments[1];
+             e.dispatchEvent(new Event('input', { bubbles: true }));",
+            vec![json!(selector), json!(value)],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Saves `test-artifacts/<name>.png` at desktop size and `<name>-phone.png` at phone size.
+async fn screenshots(browser: &Browser, name: &str) -> anyhow::Result<()> {
+    browser.screenshot(name).await?;
+    browser.driver.set_window_rect(0, 0, 390, 844).await?;
+    browser.screenshot(&format!("{name}-phone")).await?;
+    browser.driver.set_window_rect(0, 0, 1280, 900).await?;
+    Ok(())
+}
+
+fn feed(page: &Value) -> &[Value] {
+    page["feed"].as_array().map_or(&[], Vec::as_slice)
+}
+
+fn count(page: &Value, channel: &str) -> usize {
+    feed(page)
+        .iter()
+        .filter(|m| m["channel"] == channel)
+        .count()
+}
+
+fn shows(page: &Value, channel: &str, text: &str) -> bool {
+    feed(page)
+        .iter()
+        .any(|m| m["channel"] == channel && m["text"] == text)
+}
+
+fn subscribed(page: &Value, channel: &str) -> bool {
+    page["subs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|s| s["channel"] == channel && s["confirmed"] == true)
+}
+
+fn noticed(page: &Value, ok: bool, text: &str) -> bool {
+    page["notices"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|n| n["ok"] == ok && n["text"].as_str().is_some_and(|t| t.contains(text)))
+}
+
+fn publish_error(page: &Value, text: &str) -> bool {
+    page["publishError"]
+        .as_str()
+        .is_some_and(|e| e.contains(text))
+}
+
+async fn quotes_distributed(howl: &Howl) -> anyhow::Result<u64> {
+    let text = reqwest::get(howl.http_url("/metrics"))
+        .await?
+        .text()
+        .await?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("howl_quotes_distributed_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no howl_quotes_distributed_total in /metrics"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quotes_arrive_newest_first_and_stop_after_unsubscribe() -> anyhow::Result<()> {
+    let mut howl = howl("0.3")?;
+    let page = open_page(&howl).await?;
+
+    // The page connects and subscribes to the quote channel by itself.
+    let shown = wait_page(&page, "open, with quotes subscribed", |p| {
+        p["state"] == "open" && subscribed(p, QUOTES)
+    })
+    .await?;
+    let id = shown["clientId"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(id.len(), 36, "a UUID client id: {shown}");
+    assert_eq!(shown["url"], howl.ws_url());
+    assert!(noticed(&shown, true, "Subscribed to wisdom"), "{shown}");
+
+    let shown = wait_page(&page, "two quotes", |p| count(p, QUOTES) >= 2).await?;
+    let seqs: Vec<u64> = feed(&shown)
+        .iter()
+        .map(|m| m["seq"].as_str().and_then(|s| s.parse().ok()).unwrap())
+        .collect();
+    assert!(
+        seqs.windows(2).all(|w| w[0] > w[1]),
+        "newest first: {seqs:?}"
+    );
+    for m in feed(&shown) {
+        assert!(m["text"].as_str().is_some_and(|t| !t.is_empty()), "{m}");
+        assert_eq!(
+            m["time"].as_str().map(str::len),
+            Some(12),
+            "HH:MM:SS.mmm: {m}"
+        );
+    }
+    wait_page(&page, "a ping round trip", |p| {
+        p["rtt"].as_str().is_some_and(|r| r.ends_with(" ms"))
+    })
+    .await?;
+
+    // A named channel through the form; it also flushes the page's stream below.
+    fill(&page, "#subscribe-channel", "e2e-sync").await?;
+    click(&page, "#subscribe").await?;
+    wait_page(&page, "the named subscription", |p| {
+        subscribed(p, "e2e-sync")
+    })
+    .await?;
+    screenshots(&page, "web-ui").await?;
+
+    // Unsubscribe: no quote reaches the page during two further intervals, counted on the
+    // server (three more quotes published after the confirmation).
+    click(&page, "#unsubscribe-quotes").await?;
+    let shown = wait_page(&page, "the unsubscribe confirmation", |p| {
+        noticed(p, true, "Unsubscribed from wisdom") && !subscribed(p, QUOTES)
+    })
+    .await?;
+    let before = count(&shown, QUOTES);
+    let published = quotes_distributed(&howl).await?;
+    wait::until("three more quotes", WAIT, || async {
+        Ok((quotes_distributed(&howl).await? >= published + 3).then_some(()))
+    })
+    .await?;
+    let (status, _) = howl
+        .post_json("/api/channels/e2e-sync/publish", &json!("flush"))
+        .await?;
+    assert_eq!(status, 200);
+    let shown = wait_page(&page, "the flush marker", |p| shows(p, "e2e-sync", "flush")).await?;
+    assert_eq!(
+        count(&shown, QUOTES),
+        before,
+        "a quote after unsubscribing: {shown}"
+    );
+
+    // Clear empties the feed; subscribing again brings quotes back.
+    click(&page, "#clear-feed").await?;
+    wait_page(&page, "an empty feed", |p| feed(p).is_empty()).await?;
+    click(&page, "#subscribe-quotes").await?;
+    wait_page(&page, "quotes again", |p| {
+        subscribed(p, QUOTES) && count(p, QUOTES) >= 1
+    })
+    .await?;
+
+    // Disconnect, then connect again: a new connection, quotes subscribed again.
+    click(&page, "#disconnect").await?;
+    let shown = wait_page(&page, "the closed state", |p| p["state"] == "closed").await?;
+    assert_eq!(shown["clientId"], "—");
+    assert_eq!(shown["subs"], json!([]));
+    click(&page, "#connect").await?;
+    let shown = wait_page(&page, "a new connection with quotes", |p| {
+        p["state"] == "open" && subscribed(p, QUOTES)
+    })
+    .await?;
+    assert_ne!(shown["clientId"], id.as_str());
+    assert_eq!(shown["errors"], json!([]), "console errors");
+
+    page.quit().await?;
+    howl.stop();
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_published_on_one_page_shows_on_another() -> anyhow::Result<()> {
+    let mut howl = howl("0")?;
+    let first = open_page(&howl).await?;
+    let second = open_page(&howl).await?;
+    for page in [&first, &second] {
+        wait_page(page, "open", |p| p["state"] == "open").await?;
+        fill(page, "#subscribe-channel", "chat-e2e").await?;
+        click(page, "#subscribe").await?;
+        wait_page(page, "the chat subscription", |p| subscribed(p, "chat-e2e")).await?;
+    }
+
+    fill(&second, "#publish-channel", "chat-e2e").await?;
+    fill(&second, "#publish-message", "hello from the second page").await?;
+    click(&second, "#publish").await?;
+    let shown = wait_page(&first, "the message from the second page", |p| {
+        shows(p, "chat-e2e", "hello from the second page")
+    })
+    .await?;
+    assert_eq!(feed(&shown)[0]["seq"], "1");
+    let shown = wait_page(&second, "the echo on the sender", |p| {
+        count(p, "chat-e2e") == 1
+    })
+    .await?;
+    assert!(
+        shown["publish"]
+            .as_str()
+            .is_some_and(|n| n.contains("Published to chat-e2e")),
+        "{shown}"
+    );
+    assert_eq!(
+        shown["messageInput"], "",
+        "the message box empties after sending"
+    );
+
+    // Exclude-self: the sender does not get it back. Its next message, without the toggle,
+    // comes after it on the same connection, so its absence then is final.
+    click(&second, "#publish-exclude-self").await?;
+    fill(&second, "#publish-message", "not for me").await?;
+    click(&second, "#publish").await?;
+    wait_page(&first, "the excluded-self message", |p| {
+        shows(p, "chat-e2e", "not for me")
+    })
+    .await?;
+    click(&second, "#publish-exclude-self").await?;
+    fill(&second, "#publish-message", "for everyone").await?;
+    click(&second, "#publish").await?;
+    let shown = wait_page(&second, "the next message", |p| {
+        shows(p, "chat-e2e", "for everyone")
+    })
+    .await?;
+    assert!(!shows(&shown, "chat-e2e", "not for me"), "echoed: {shown}");
+
+    // "Send as JSON" publishes the parsed value; text that is not JSON is refused inline.
+    click(&second, "#publish-as-json").await?;
+    fill(&second, "#publish-message", "{\"n\": [1, true]}").await?;
+    click(&second, "#publish").await?;
+    wait_page(&first, "the JSON message", |p| {
+        shows(p, "chat-e2e", "{\"n\":[1,true]}")
+    })
+    .await?;
+    fill(&second, "#publish-message", "{oops").await?;
+    click(&second, "#publish").await?;
+    wait_page(&second, "the invalid-JSON error", |p| {
+        publish_error(p, "Not valid JSON")
+    })
+    .await?;
+    click(&second, "#publish-as-json").await?;
+
+    // Bad input is reported inline and nothing is sent.
+    fill(&second, "#publish-channel", "").await?;
+    fill(&second, "#publish-message", "x").await?;
+    click(&second, "#publish").await?;
+    wait_page(&second, "the missing-channel error", |p| {
+        publish_error(p, "Enter a channel")
+    })
+    .await?;
+    fill(&second, "#publish-channel", "bad channel!").await?;
+    click(&second, "#publish").await?;
+    wait_page(&second, "the invalid-channel error", |p| {
+        publish_error(p, "invalid channel name")
+    })
+    .await?;
+    fill(&second, "#publish-channel", "chat-e2e").await?;
+    fill(&second, "#publish-message", &"x".repeat(70 * 1024)).await?;
+    click(&second, "#publish").await?;
+    wait_page(&second, "the too-large error", |p| {
+        publish_error(p, "limit")
+    })
+    .await?;
+    fill(&second, "#subscribe-channel", "no spaces allowed").await?;
+    click(&second, "#subscribe").await?;
+    wait_page(&second, "the subscribe error", |p| {
+        noticed(p, false, "invalid channel name")
+    })
+    .await?;
+    let shown = snapshot(&first).await?;
+    assert_eq!(
+        count(&shown, "chat-e2e"),
+        4,
+        "only the four messages: {shown}"
+    );
+    assert_eq!(shown["errors"], json!([]), "console errors");
+
+    first.quit().await?;
+    second.quit().await?;
+    howl.stop();
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_reconnects_when_the_server_restarts() -> anyhow::Result<()> {
+    let mut howl = howl("0.3")?;
+    let page = open_page(&howl).await?;
+    wait_page(&page, "quotes", |p| {
+        p["state"] == "open" && count(p, QUOTES) >= 1
+    })
+    .await?;
+
+    // A graceful stop (close 1001), then a crash (no close frame): each time the page shows
+    // reconnecting, then open on a new connection, and quotes flow again.
+    for (round, graceful) in [(1, true), (2, false)] {
+        let id = snapshot(&page).await?["clientId"].clone();
+        if graceful {
+            howl.stop();
+        } else {
+            howl.kill();
+        }
+        wait_page(&page, "the reconnecting state", |p| {
+            p["state"] == "reconnecting"
+        })
+        .await?;
+        wait_page(&page, "a failed reconnect attempt", |p| {
+            p["attempt"].as_str().is_some_and(|a| a != "0")
+        })
+        .await?;
+        click(&page, "#clear-feed").await?;
+
+        howl.restart()?;
+        // The SDK's backoff waits up to 10 s between attempts.
+        let reconnects = round.to_string();
+        let shown = wait_page_within(&page, Duration::from_secs(30), "open again", |p| {
+            p["state"] == "open" && p["reconnects"] == reconnects.as_str()
+        })
+        .await?;
+        assert_ne!(shown["clientId"], id, "a new connection has a new id");
+        assert_eq!(shown["attempt"], "0");
+        wait_page(&page, "quotes after the restart", |p| {
+            subscribed(p, QUOTES) && count(p, QUOTES) >= 2
+        })
+        .await?;
+    }
+
+    page.quit().await?;
+    howl.stop();
+    Ok(())
+}
