@@ -22,7 +22,7 @@ pub const WAIT: Duration = Duration::from_secs(10);
 
 /// A server running in this process.
 pub struct TestServer {
-    pub addr: SocketAddr,
+    endpoint: Endpoint,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), howl::ServerError>>>,
 }
@@ -38,18 +38,10 @@ impl TestServer {
             let _ = stopped.await;
         }));
         Self {
-            addr,
+            endpoint: Endpoint { addr },
             stop: Some(stop),
             task: Some(task),
         }
-    }
-
-    pub fn ws_url(&self) -> String {
-        format!("ws://{}/ws", self.addr)
-    }
-
-    pub fn http_url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
     }
 
     /// Triggers graceful shutdown and waits for `run` to return.
@@ -60,6 +52,44 @@ impl TestServer {
             .await
             .expect("shutdown finished in time")
             .unwrap()
+    }
+
+    /// Kills the server without goodbye: its task is aborted, so connections just drop and
+    /// nothing is cleaned up (in Redis, say).
+    pub async fn kill(&mut self) {
+        let task = self.task.take().expect("not stopped yet");
+        task.abort();
+        let _ = task.await;
+    }
+}
+
+impl std::ops::Deref for TestServer {
+    type Target = Endpoint;
+    fn deref(&self) -> &Endpoint {
+        &self.endpoint
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// Where a server listens, with the requests tests make to it.
+pub struct Endpoint {
+    pub addr: SocketAddr,
+}
+
+impl Endpoint {
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws", self.addr)
+    }
+
+    pub fn http_url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
     }
 
     /// A connected client that has completed `initial` + `connect`.
@@ -116,7 +146,6 @@ impl TestServer {
                 tokio::time::Instant::now() < deadline,
                 "{name} never reached {value}"
             );
-            tokio::task::yield_now().await;
             tokio::time::sleep(Duration::from_millis(20)).await; // polling interval, not a wait for an outcome
         }
     }

@@ -2,16 +2,12 @@
 //! drop) and `howl` nodes using it that can be killed without goodbye. Every wait polls a
 //! condition with a deadline; nothing sleeps for an outcome.
 
-use super::{Client, WAIT};
-use howl::Config;
+use super::{TestServer, WAIT};
 use redis::aio::MultiplexedConnection;
 use serde_json::Value;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 const REDIS_SERVER: &str = "/usr/bin/redis-server";
 /// How often a polled condition is checked again.
@@ -163,10 +159,8 @@ impl Drop for RedisServer {
 
 /// A `howl` node in this process, linked to a Redis.
 pub struct Node {
-    pub addr: SocketAddr,
     pub id: String,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<Result<(), howl::ServerError>>>,
+    server: TestServer,
 }
 
 impl Node {
@@ -182,18 +176,9 @@ impl Node {
             args.extend(["--quote-interval", "0"]);
         }
         args.extend(flags);
-        let config = Config::for_tests(&args);
-        let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(howl::run(config, listener, async move {
-            let _ = stopped.await;
-        }));
         let node = Self {
-            addr,
             id: id.to_owned(),
-            stop: Some(stop),
-            task: Some(task),
+            server: TestServer::start(&args).await,
         };
         eventually(&format!("node {id} is connected to Redis"), || async {
             node.health().await["status"] == "ok"
@@ -205,52 +190,12 @@ impl Node {
     /// Kills the node without goodbye: its server task is aborted, so it stops refreshing
     /// its counts and its lock in Redis.
     pub async fn kill(&mut self) {
-        let task = self.task.take().expect("not stopped yet");
-        task.abort();
-        let _ = task.await;
+        self.server.kill().await;
     }
 
     /// Graceful shutdown; waits for `run` to return.
     pub async fn shutdown(&mut self) {
-        let _ = self.stop.take().expect("not stopped yet").send(());
-        let task = self.task.take().unwrap();
-        tokio::time::timeout(WAIT, task)
-            .await
-            .expect("shutdown finished in time")
-            .unwrap()
-            .unwrap();
-    }
-
-    pub fn ws_url(&self) -> String {
-        format!("ws://{}/ws", self.addr)
-    }
-
-    pub fn http_url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
-    }
-
-    /// A connected client that has completed `initial` + `connect`.
-    pub async fn client(&self) -> Client {
-        let mut client = Client::open(&self.ws_url()).await;
-        client.handshake().await;
-        client
-    }
-
-    pub async fn get_json(&self, path: &str) -> (u16, Value) {
-        let response = reqwest::get(self.http_url(path)).await.unwrap();
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap())
-    }
-
-    pub async fn post(&self, path: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
-        let response = reqwest::Client::new()
-            .post(self.http_url(path))
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap())
+        self.server.shutdown().await.unwrap();
     }
 
     /// The `/healthz` body.
@@ -273,28 +218,12 @@ impl Node {
                 .map_or(0, |c| c["subscribers"].as_u64().unwrap()),
         )
     }
-
-    /// The value of one metric line, e.g. `metric("howl_quotes_distributed_total")`.
-    pub async fn metric(&self, name: &str) -> f64 {
-        let text = reqwest::get(self.http_url("/metrics"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let line = text
-            .lines()
-            .find(|l| l.starts_with(&format!("{name} ")))
-            .unwrap_or_else(|| panic!("{name} missing"));
-        line[name.len() + 1..].parse().unwrap()
-    }
 }
 
-impl Drop for Node {
-    fn drop(&mut self) {
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
+impl std::ops::Deref for Node {
+    type Target = TestServer;
+    fn deref(&self) -> &TestServer {
+        &self.server
     }
 }
 
