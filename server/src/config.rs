@@ -55,8 +55,10 @@ pub struct Config {
     #[arg(long, env = "HOWL_MAX_SUBSCRIPTIONS", default_value = "256")]
     pub max_subscriptions: usize,
 
-    /// WebSocket read buffer per connection, in bytes.
-    #[arg(long, env = "HOWL_READ_BUFFER_SIZE", default_value = "4096")]
+    /// WebSocket read buffer per connection, in bytes. Clients send little (pings,
+    /// subscribes), so a small buffer keeps idle connections cheap; larger messages are read
+    /// in several steps.
+    #[arg(long, env = "HOWL_READ_BUFFER_SIZE", default_value = "512")]
     pub read_buffer_size: usize,
 
     /// Bytes of queued frames gathered before a write to the socket (frames are also written

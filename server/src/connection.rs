@@ -39,18 +39,20 @@ enum End {
 }
 
 /// Serves one upgraded WebSocket until it ends, then removes it from every channel.
-pub async fn serve(
+///
+/// A plain function returning the future, not an `async fn`: a wrapping `async fn` would keep
+/// its own copy of the moved-in socket in its state, and that state lives in every
+/// connection's task for the connection's whole life.
+pub fn serve(
     hub: Arc<Hub>,
     config: Arc<Config>,
     socket: WebSocket,
     peer: SocketAddr,
     shutdown: CancellationToken,
-) {
+) -> impl std::future::Future<Output = ()> + Send {
     let id = uuid::Uuid::new_v4().to_string();
     let span = info_span!("connection", id = %id, peer = %peer);
-    run(hub, config, socket, id, shutdown)
-        .instrument(span)
-        .await
+    run(hub, config, socket, id, shutdown).instrument(span)
 }
 
 struct Connection {
@@ -61,16 +63,16 @@ struct Connection {
     session: Session,
 }
 
-async fn run(
+// Builds the state outside the async block so the block captures each value once: an
+// `async fn` keeps its arguments in its state beside whatever they are moved into, and that
+// state is resident for the connection's whole life.
+fn run(
     hub: Arc<Hub>,
     config: Arc<Config>,
     mut socket: WebSocket,
     id: String,
     shutdown: CancellationToken,
-) {
-    hub.metrics.connections_open.fetch_add(1, Relaxed);
-    hub.metrics.connections_total.fetch_add(1, Relaxed);
-    info!("connected");
+) -> impl std::future::Future<Output = ()> + Send {
     let mut this = Connection {
         conn: hub.next_conn_id(),
         outbox: Arc::new(Outbox::new(config.outbox_capacity)),
@@ -78,64 +80,70 @@ async fn run(
         hub,
         config,
     };
-    this.push(&this.session.initial());
+    async move {
+        this.hub.metrics.connections_open.fetch_add(1, Relaxed);
+        this.hub.metrics.connections_total.fetch_add(1, Relaxed);
+        info!("connected");
+        this.push(&this.session.initial());
 
-    let heartbeat = sleep(this.config.heartbeat_timeout);
-    tokio::pin!(heartbeat);
-    let end = loop {
-        tokio::select! {
-            biased;
-            _ = shutdown.cancelled() => break End::Shutdown,
-            _ = this.outbox.ready() => {
-                if let Err(end) = this.write_queued(&mut socket).await {
-                    break end;
-                }
-            }
-            incoming = socket.recv() => {
-                heartbeat.as_mut().reset(Instant::now() + this.config.heartbeat_timeout);
-                match incoming {
-                    None => break End::Lost("closed without a close frame".into()),
-                    Some(Err(error)) => break read_error(error),
-                    Some(Ok(Message::Text(text))) => {
-                        if let Some(end) = this.on_text(&text).await {
-                            break end;
-                        }
+        let heartbeat = sleep(this.config.heartbeat_timeout);
+        tokio::pin!(heartbeat);
+        let end = loop {
+            tokio::select! {
+                biased;
+                _ = shutdown.cancelled() => break End::Shutdown,
+                _ = this.outbox.ready() => {
+                    // Boxed: the write state lives only while writing, not in every idle connection.
+                    if let Err(end) = Box::pin(this.write_queued(&mut socket)).await {
+                        break end;
                     }
-                    Some(Ok(Message::Binary(_))) => this.reject(ErrorPayload {
-                        code: ErrorCode::BinaryFrame,
-                        message: "binary frames are not supported; send JSON text frames".into(),
-                        request: None,
-                        channel: None,
-                    }),
-                    Some(Ok(Message::Close(_))) => break End::ClientClosed,
-                    // tungstenite answers WebSocket pings itself; both count as activity.
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
                 }
+                incoming = socket.recv() => {
+                    heartbeat.as_mut().reset(Instant::now() + this.config.heartbeat_timeout);
+                    match incoming {
+                        None => break End::Lost("closed without a close frame".into()),
+                        Some(Err(error)) => break read_error(error),
+                        Some(Ok(Message::Text(text))) => {
+                            if let Some(end) = Box::pin(this.on_text(&text)).await {
+                                break end;
+                            }
+                        }
+                        Some(Ok(Message::Binary(_))) => this.reject(ErrorPayload {
+                            code: ErrorCode::BinaryFrame,
+                            message: "binary frames are not supported; send JSON text frames".into(),
+                            request: None,
+                            channel: None,
+                        }),
+                        Some(Ok(Message::Close(_))) => break End::ClientClosed,
+                        // tungstenite answers WebSocket pings itself; both count as activity.
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                    }
+                }
+                _ = &mut heartbeat => break End::HeartbeatTimeout,
             }
-            _ = &mut heartbeat => break End::HeartbeatTimeout,
-        }
-    };
+        };
 
-    // Leave every channel first, so nothing more is queued while the connection closes.
-    for channel in this.session.subscriptions() {
-        this.hub.unsubscribe(channel, this.conn);
+        // Leave every channel first, so nothing more is queued while the connection closes.
+        for channel in this.session.subscriptions() {
+            this.hub.unsubscribe(channel, this.conn);
+        }
+        for channel in this.session.watches() {
+            this.hub.unwatch(channel, this.conn);
+        }
+        Box::pin(this.finish(&mut socket, end)).await;
+        let (undelivered, _) = this.outbox.drain();
+        if !undelivered.is_empty() {
+            this.hub
+                .metrics
+                .frames_dropped
+                .fetch_add(undelivered.len() as u64, Relaxed);
+            warn!(
+                frames = undelivered.len(),
+                "connection ended with frames it never received"
+            );
+        }
+        this.hub.metrics.connections_open.fetch_sub(1, Relaxed);
     }
-    for channel in this.session.watches() {
-        this.hub.unwatch(channel, this.conn);
-    }
-    this.finish(&mut socket, end).await;
-    let (undelivered, _) = this.outbox.drain();
-    if !undelivered.is_empty() {
-        this.hub
-            .metrics
-            .frames_dropped
-            .fetch_add(undelivered.len() as u64, Relaxed);
-        warn!(
-            frames = undelivered.len(),
-            "connection ended with frames it never received"
-        );
-    }
-    this.hub.metrics.connections_open.fetch_sub(1, Relaxed);
 }
 
 fn read_error(error: axum::Error) -> End {

@@ -8,6 +8,7 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, State, WebSocketUpgrade};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
+use axum::serve::ListenerExt;
 use axum::Router;
 use howl_protocol::ErrorCode;
 use std::future::Future;
@@ -17,7 +18,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower_http::services::{ServeDir, ServeFile};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 /// What the request handlers share.
 #[derive(Clone)]
@@ -91,6 +92,13 @@ pub async fn run_with_hub(
     info!(address = %listener.local_addr()?, ws_path = %config.ws_path, broker = hub.broker.kind(), "howl listening");
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let trigger = stop.clone();
+    // Nagle's algorithm would hold a small frame back while an earlier one is unacknowledged:
+    // tens of milliseconds on a real-time stream.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            debug!(%error, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;

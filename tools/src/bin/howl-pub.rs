@@ -1,0 +1,40 @@
+//! `howl-pub`: publish to a Howl channel only while it has subscribers.
+
+use anyhow::Context;
+use clap::Parser;
+use howl_tools::publisher::{self, PubOptions, Source};
+use std::io::BufRead;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    howl_tools::logging::init();
+    let options = PubOptions::parse();
+    let source = match &options.lines {
+        None => Source::Template(options.message.clone()),
+        Some(path) => {
+            let lines: Vec<String> = if path.as_os_str() == "-" {
+                std::io::stdin().lock().lines().collect::<Result<_, _>>()
+            } else {
+                let file = std::fs::File::open(path)
+                    .with_context(|| format!("cannot open {}", path.display()))?;
+                std::io::BufReader::new(file)
+                    .lines()
+                    .collect::<Result<_, _>>()
+            }
+            .context("cannot read the lines")?;
+            Source::Lines(lines.into_iter().filter(|l| !l.trim().is_empty()).collect())
+        }
+    };
+    let published = publisher::run(&options, source, shutdown_signal()).await?;
+    tracing::info!(published, "done");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler installs");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

@@ -1,0 +1,140 @@
+//! `howl-sub`: subscribes to one or more channels and prints each message with its latency;
+//! reconnects and re-subscribes through the client session.
+
+use crate::clock::now_millis;
+use crate::driver::{self, Handler};
+use howl_client_core::{ConnectionState, Event, Message, Session, SessionConfig};
+use howl_protocol::validate_channel;
+use std::future::Future;
+use std::io::Write;
+use tracing::{info, warn};
+
+/// Command-line options of `howl-sub`.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "howl-sub",
+    version,
+    about = "Subscribe to Howl channels and print each message with its latency"
+)]
+pub struct SubOptions {
+    /// WebSocket URL of the hub.
+    #[arg(long, env = "HOWL_URL", default_value = "ws://127.0.0.1:8000/ws")]
+    pub url: String,
+    /// Channel to subscribe to; repeat for several (default: the quote channel).
+    #[arg(long = "channel", env = "HOWL_CHANNELS", value_delimiter = ',')]
+    pub channels: Vec<String>,
+}
+
+/// The latency of a message in ms: from the publisher's `sent_at` (howl-pub stamps it into
+/// the data) when present, otherwise from the hub's own timestamp. `None` for the legacy
+/// quote form, which carries no time.
+pub fn latency_ms(message: &Message, now_ms: u64) -> Option<u64> {
+    let sent = message
+        .data
+        .get("sent_at")
+        .and_then(serde_json::Value::as_u64)
+        .or(message.time)?;
+    Some(now_ms.saturating_sub(sent))
+}
+
+/// One printed line: `<channel> #<seq> latency=<ms>ms <data>`.
+pub fn format_line(message: &Message, now_ms: u64) -> String {
+    let seq = message.seq.map_or("-".to_owned(), |s| s.to_string());
+    let latency = latency_ms(message, now_ms).map_or("-".to_owned(), |l| l.to_string());
+    format!(
+        "{} #{} latency={}ms {}",
+        message.channel, seq, latency, message.data
+    )
+}
+
+/// The subscriber's state, driven by [`driver::run`].
+pub struct Subscriber<W: Write> {
+    out: W,
+    channels: Vec<String>,
+    received: u64,
+}
+
+impl<W: Write> Handler for Subscriber<W> {
+    fn start(&mut self, session: &mut Session, now: u64) {
+        if self.channels.is_empty() {
+            session.subscribe(None, now);
+        }
+        for channel in &self.channels {
+            session.subscribe(Some(channel), now);
+        }
+    }
+
+    fn on_event(&mut self, event: Event, _session: &mut Session, _now: u64) {
+        match event {
+            Event::Message(message) => {
+                self.received += 1;
+                let line = format_line(&message, now_millis());
+                // A closed stdout (e.g. `| head`) is not worth a crash.
+                let _ = writeln!(self.out, "{line}").and_then(|_| self.out.flush());
+            }
+            Event::StateChanged(ConnectionState::Open) => info!("connected"),
+            Event::RequestDone {
+                result: Err(error), ..
+            } => warn!(%error, "subscribe failed"),
+            Event::SubscriptionFailed { channel, error } => {
+                warn!(%channel, %error, "re-subscribing failed")
+            }
+            Event::ConnectionLost(reason) => warn!(%reason, "connection lost"),
+            Event::ReconnectScheduled { attempt, delay_ms } => {
+                info!(attempt, delay_ms, "reconnecting")
+            }
+            Event::ServerError(error) => {
+                warn!(code = %error.code, message = %error.message, "the hub refused a frame")
+            }
+            Event::Closed(reason) => info!(%reason, "session closed"),
+            _ => {}
+        }
+    }
+}
+
+/// Runs `howl-sub`, printing to `out`, until `shutdown` completes; returns how many messages
+/// were printed.
+pub async fn run<W: Write>(
+    options: &SubOptions,
+    out: W,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<u64> {
+    let seed = now_millis() ^ u64::from(std::process::id()).rotate_left(32);
+    for channel in &options.channels {
+        validate_channel(channel)?;
+    }
+    let session = Session::new(SessionConfig::default(), seed)?;
+    let mut subscriber = Subscriber {
+        out,
+        channels: options.channels.clone(),
+        received: 0,
+    };
+    info!(url = %options.url, channels = ?options.channels, "starting");
+    driver::run(&options.url, session, &mut subscriber, shutdown).await;
+    Ok(subscriber.received)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn latency_prefers_the_publishers_stamp() {
+        let mut m = Message {
+            channel: "pack".into(),
+            data: json!({"text": "hi", "sent_at": 1_000}),
+            seq: Some(4),
+            time: Some(1_010),
+        };
+        assert_eq!(latency_ms(&m, 1_025), Some(25));
+        assert_eq!(
+            format_line(&m, 1_025),
+            r#"pack #4 latency=25ms {"sent_at":1000,"text":"hi"}"#
+        );
+        m.data = json!("plain");
+        assert_eq!(latency_ms(&m, 1_025), Some(15));
+        m.time = None;
+        assert_eq!(latency_ms(&m, 1_025), None);
+    }
+}
