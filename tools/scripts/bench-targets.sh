@@ -6,7 +6,7 @@
 # disturb them less. Every run is bounded (--duration, --hold, --max-messages).
 #
 #   tools/scripts/bench-targets.sh [RUNS] [TARGET...]
-#   TARGET: memory memory-rb512 steady10k steady1k sat32 sat8 scale19k
+#   TARGET: memory memory-rb4096 steady10k steady1k sat32 sat8 scale19k
 #           cluster-steady10k cluster-sat32 (need redis-server)      (default: all)
 #
 # Results: target/bench-results/<target>-<run>.json (+ .svg plot, + .server.log), or under
@@ -16,7 +16,7 @@ cd "$(dirname "$0")/../.."
 runs=${1:-3}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(memory memory-rb512 steady10k steady1k sat32 sat8 scale19k
+[ ${#targets[@]} -eq 0 ] && targets=(memory memory-rb4096 steady10k steady1k sat32 sat8 scale19k
     cluster-steady10k cluster-sat32)
 
 cargo build --release -p howl-server -p howl-tools
@@ -87,7 +87,7 @@ for target in "${targets[@]}"; do
     for i in $(seq 1 "$runs"); do
         case $target in
             memory) run "$target-$i" -- -n 10000 --rate 1 --duration 2 --settle 3 ;;
-            memory-rb512) run "$target-$i" --read-buffer-size 512 -- -n 10000 --rate 1 --duration 2 --settle 3 ;;
+            memory-rb4096) run "$target-$i" --read-buffer-size 4096 -- -n 10000 --rate 1 --duration 2 --settle 3 ;;
             steady10k) run "$target-$i" -- -n 10000 --rate 10 --duration 20 ;;
             steady1k) run "$target-$i" -- -n 1000 --rate 100 --duration 20 ;;
             sat32) run "$target-$i" -- -n 10000 --max-in-flight 32 --duration 15 ;;
