@@ -5,7 +5,7 @@ use crate::broker::{Broker, BrokerError, PublishReceipt, PublishRequest};
 use crate::metrics::Metrics;
 use crate::outbox::Outbox;
 use crate::publication::ConnId;
-use crate::registry::{channel_status_frame, Form, Registry};
+use crate::registry::{Form, Registry};
 use serde_json::value::RawValue;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -68,11 +68,9 @@ impl Hub {
 
     /// Starts `channel_status` notices for a connection, beginning with the current status.
     pub fn watch(&self, channel: &str, conn: ConnId, outbox: &Arc<Outbox>) {
-        self.registry.watch(channel, conn, outbox.clone());
-        outbox.push(channel_status_frame(
-            channel,
-            self.broker.is_occupied(channel),
-        ));
+        let broker = &self.broker;
+        let occupied = |local| broker.is_occupied(channel, local);
+        self.registry.watch(channel, conn, outbox.clone(), occupied);
     }
 
     /// Ends a connection's `channel_status` notices.

@@ -157,14 +157,32 @@ impl Registry {
         reached
     }
 
-    /// Registers `conn` for `channel_status` notices on `channel`.
-    pub fn watch(&self, channel: &str, conn: ConnId, outbox: Arc<Outbox>) {
+    /// Registers `conn` for `channel_status` notices on `channel` and sends it the current
+    /// status, which `occupied` computes from the local subscriber count (see [`announce`]).
+    /// Done under the channel's lock, so no change can slip between the status and the
+    /// registration; if the status differs from what the other watchers were last told,
+    /// they hear it too.
+    ///
+    /// [`announce`]: Registry::announce
+    pub fn watch(
+        &self,
+        channel: &str,
+        conn: ConnId,
+        outbox: Arc<Outbox>,
+        occupied: impl FnOnce(usize) -> bool,
+    ) {
         let mut shard = self.shard(channel).write();
-        shard
-            .entry(channel.to_owned())
-            .or_default()
-            .watchers
-            .insert(conn, outbox);
+        let entry = shard.entry(channel.to_owned()).or_default();
+        let occupied = occupied(entry.subscribers.len());
+        let frame = channel_status_frame(channel, occupied);
+        if entry.announced != Some(occupied) {
+            entry.announced = Some(occupied);
+            for watcher in entry.watchers.values() {
+                watcher.push(frame.clone());
+            }
+        }
+        outbox.push(frame);
+        entry.watchers.insert(conn, outbox);
     }
 
     /// Ends `conn`'s notices on `channel`.
@@ -297,7 +315,7 @@ mod tests {
     fn watchers_hear_each_change_once() {
         let reg = registry();
         let watcher = Arc::new(Outbox::new(8));
-        reg.watch("a", 9, watcher.clone());
+        reg.watch("a", 9, watcher.clone(), |local| local > 0);
         reg.announce("a", |_| false);
         reg.announce("a", |_| false);
         reg.announce("a", |local| local == 0);
@@ -307,6 +325,28 @@ mod tests {
                 r#"{"type":"channel_status","payload":{"channel":"a","occupied":false}}"#,
                 r#"{"type":"channel_status","payload":{"channel":"a","occupied":true}}"#,
             ]
+        );
+    }
+
+    #[test]
+    fn a_new_watcher_gets_the_status_and_a_changed_status_reaches_everyone() {
+        let reg = registry();
+        let (first, second) = (Arc::new(Outbox::new(8)), Arc::new(Outbox::new(8)));
+        reg.watch("a", 1, first.clone(), |_| false);
+        // The cluster became occupied without a local change: the next watcher computes it,
+        // and the earlier watcher must not keep the stale answer.
+        reg.watch("a", 2, second.clone(), |_| true);
+        let status = |occupied| {
+            format!(
+                r#"{{"type":"channel_status","payload":{{"channel":"a","occupied":{occupied}}}}}"#
+            )
+        };
+        assert_eq!(texts(&first), [status(false), status(true)]);
+        assert_eq!(texts(&second), [status(true)]);
+        reg.watch("a", 3, Arc::new(Outbox::new(8)), |_| true);
+        assert!(
+            texts(&first).is_empty(),
+            "an unchanged status is not repeated"
         );
     }
 }

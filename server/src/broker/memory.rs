@@ -73,8 +73,8 @@ impl Broker for MemoryBroker {
         }
     }
 
-    fn is_occupied(&self, channel: &str) -> bool {
-        self.registry.local_count(channel) > 0
+    fn is_occupied(&self, _channel: &str, local: usize) -> bool {
+        local > 0
     }
 
     fn channel_counts(&self) -> BoxFuture<'_, Result<Vec<ChannelCount>, BrokerError>> {

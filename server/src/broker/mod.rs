@@ -82,8 +82,10 @@ pub trait Broker: Send + Sync + 'static {
     /// Told after every change in a channel's local subscriber count; must not block.
     fn subscribers_changed(&self, channel: &str, change: CountChange);
 
-    /// Whether `channel` has subscribers anywhere.
-    fn is_occupied(&self, channel: &str) -> bool;
+    /// Whether `channel` has subscribers anywhere, given that `local` of them are on this
+    /// node. Called under the registry's lock for the channel, so it must not touch the
+    /// registry.
+    fn is_occupied(&self, channel: &str, local: usize) -> bool;
 
     /// Every channel with subscribers anywhere, with its count, sorted by name.
     fn channel_counts(&self) -> BoxFuture<'_, Result<Vec<ChannelCount>, BrokerError>>;

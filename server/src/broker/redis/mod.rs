@@ -218,8 +218,8 @@ impl Broker for RedisBroker {
         }
     }
 
-    fn is_occupied(&self, channel: &str) -> bool {
-        self.shared.registry.local_count(channel) > 0 || self.shared.remote.lock().occupied(channel)
+    fn is_occupied(&self, channel: &str, local: usize) -> bool {
+        local > 0 || self.shared.remote.lock().occupied(channel)
     }
 
     fn channel_counts(&self) -> BoxFuture<'_, Result<Vec<ChannelCount>, BrokerError>> {
