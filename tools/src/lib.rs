@@ -8,11 +8,13 @@
 //! - [`subscriber`]: `howl-sub`, which prints each message with its latency.
 //! - [`bench`]: `howl-bench`, the load generator and its report.
 //! - [`logging`]: log output of the binaries.
+//! - [`signal`]: ending on Ctrl-C or SIGTERM.
 
 pub mod bench;
 pub mod clock;
 pub mod driver;
 pub mod logging;
 pub mod publisher;
+pub mod signal;
 pub mod subscriber;
 pub mod target;

@@ -25,16 +25,7 @@ async fn main() -> anyhow::Result<()> {
             Source::Lines(lines.into_iter().filter(|l| !l.trim().is_empty()).collect())
         }
     };
-    let published = publisher::run(&options, source, shutdown_signal()).await?;
+    let published = publisher::run(&options, source, howl_tools::signal::shutdown()).await?;
     tracing::info!(published, "done");
     Ok(())
-}
-
-async fn shutdown_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("SIGTERM handler installs");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
 }

@@ -7,16 +7,8 @@ use howl_tools::subscriber::{self, SubOptions};
 async fn main() -> anyhow::Result<()> {
     howl_tools::logging::init();
     let options = SubOptions::parse();
-    let received = subscriber::run(&options, std::io::stdout(), shutdown_signal()).await?;
+    let received =
+        subscriber::run(&options, std::io::stdout(), howl_tools::signal::shutdown()).await?;
     tracing::info!(received, "done");
     Ok(())
-}
-
-async fn shutdown_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("SIGTERM handler installs");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
 }
