@@ -1,12 +1,12 @@
-//! Session settings.
+//! ClientSession settings.
 
 use crate::backoff::ReconnectPolicy;
 use crate::ClientError;
 
-/// Timeouts, ping schedule and reconnect policy of a [`crate::Session`]. All durations are in
+/// Timeouts, ping schedule and reconnect policy of a [`crate::ClientSession`]. All durations are in
 /// milliseconds.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SessionConfig {
+pub struct ClientConfig {
     /// How often to send `ping` while open; 0 turns pings and dead-connection detection off.
     pub ping_interval_ms: u64,
     /// After a ping, how long the server may stay completely silent (no `pong`, no other
@@ -23,7 +23,7 @@ pub struct SessionConfig {
     pub reconnect: ReconnectPolicy,
 }
 
-impl Default for SessionConfig {
+impl Default for ClientConfig {
     fn default() -> Self {
         Self {
             ping_interval_ms: 5_000,
@@ -36,7 +36,7 @@ impl Default for SessionConfig {
     }
 }
 
-impl SessionConfig {
+impl ClientConfig {
     /// Checks the settings; [`ClientError::InvalidConfig`] names the first problem.
     pub fn validate(&self) -> Result<(), ClientError> {
         let positive = [
@@ -61,15 +61,15 @@ mod tests {
 
     #[test]
     fn defaults_are_valid_and_zero_timeouts_are_not() {
-        assert_eq!(SessionConfig::default().validate(), Ok(()));
-        let bad = SessionConfig {
+        assert_eq!(ClientConfig::default().validate(), Ok(()));
+        let bad = ClientConfig {
             request_timeout_ms: 0,
             ..Default::default()
         };
         assert!(
             matches!(bad.validate(), Err(ClientError::InvalidConfig(m)) if m.contains("request"))
         );
-        let off = SessionConfig {
+        let off = ClientConfig {
             ping_interval_ms: 0,
             ..Default::default()
         };

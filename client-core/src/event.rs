@@ -8,8 +8,8 @@ use std::fmt;
 /// Something the caller must do, or an event to hand to the application, in order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Output {
-    /// Open a new WebSocket to the server, then report [`crate::Session::on_open`],
-    /// [`crate::Session::on_frame`] and [`crate::Session::on_close`] for it.
+    /// Open a new WebSocket to the server, then report [`crate::ClientSession::on_open`],
+    /// [`crate::ClientSession::on_frame`] and [`crate::ClientSession::on_close`] for it.
     OpenSocket,
     /// Send this text frame on the current socket.
     Send(String),
@@ -83,7 +83,7 @@ pub enum Event {
     Message(Message),
     /// A subscribe or unsubscribe request finished.
     RequestDone {
-        /// The id [`crate::Session::subscribe`] or [`crate::Session::unsubscribe`] returned.
+        /// The id [`crate::ClientSession::subscribe`] or [`crate::ClientSession::unsubscribe`] returned.
         id: RequestId,
         /// `Ok` once the server confirmed it.
         result: Result<(), ClientError>,
@@ -96,7 +96,7 @@ pub enum Event {
         /// Why.
         error: ClientError,
     },
-    /// A watched channel's occupancy (see [`crate::Session::watch`]).
+    /// A watched channel's occupancy (see [`crate::ClientSession::watch`]).
     ChannelStatus {
         /// The watched channel.
         channel: String,

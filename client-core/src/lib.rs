@@ -1,6 +1,6 @@
 //! The Howl client session, sans IO.
 //!
-//! [`Session`] is a plain state machine over protocol frames and time. It owns everything a
+//! [`ClientSession`] is a plain state machine over protocol frames and time. It owns everything a
 //! client needs to be trustworthy — the `initial`/`connect` handshake, the set of channels the
 //! application wants (re-subscribed after every reconnect), pending subscribe/unsubscribe
 //! requests with timeouts, the ping schedule and dead-connection detection, reconnect backoff
@@ -8,27 +8,27 @@
 //! (the browser SDK in `howl-client-wasm`, or a native tokio client) feeds it inputs and carries
 //! out its outputs:
 //!
-//! - inputs: [`Session::connect`], [`Session::on_open`], [`Session::on_frame`],
-//!   [`Session::on_close`], [`Session::tick`], and the commands [`Session::subscribe`],
-//!   [`Session::unsubscribe`], [`Session::publish`], [`Session::watch`],
-//!   [`Session::unwatch`], [`Session::disconnect`];
-//! - outputs: [`Session::poll_output`] yields [`Output`]s (open a socket, send a frame, close
-//!   the socket, or an [`Event`] for the application), and [`Session::next_deadline`] says when
-//!   to call [`Session::tick`] next.
+//! - inputs: [`ClientSession::connect`], [`ClientSession::on_open`], [`ClientSession::on_frame`],
+//!   [`ClientSession::on_close`], [`ClientSession::tick`], and the commands [`ClientSession::subscribe`],
+//!   [`ClientSession::unsubscribe`], [`ClientSession::publish`], [`ClientSession::watch`],
+//!   [`ClientSession::unwatch`], [`ClientSession::disconnect`];
+//! - outputs: [`ClientSession::poll_output`] yields [`Output`]s (open a socket, send a frame, close
+//!   the socket, or an [`Event`] for the application), and [`ClientSession::next_deadline`] says when
+//!   to call [`ClientSession::tick`] next.
 //!
 //! Time is a `u64` of milliseconds from any monotonic clock the caller chooses
 //! (`performance.now()` in a browser, `Instant` elapsed natively); only differences matter.
 //!
 //! ```
-//! use howl_client_core::{ConnectionState, Event, Output, Session, SessionConfig};
+//! use howl_client_core::{ConnectionState, Event, Output, ClientSession, ClientConfig};
 //!
-//! let mut session = Session::new(SessionConfig::default(), 42).unwrap();
+//! let mut session = ClientSession::new(ClientConfig::default(), 42).unwrap();
 //! let mut now = 0; // ms, from the caller's monotonic clock
 //! session.connect(now);
 //! session.subscribe(None, now); // the default channel, sent once the connection is open
 //! // The caller's loop: carry out every output after every input.
 //! let mut sent = Vec::new();
-//! let mut drain = |session: &mut Session, sent: &mut Vec<String>| {
+//! let mut drain = |session: &mut ClientSession, sent: &mut Vec<String>| {
 //!     while let Some(output) = session.poll_output() {
 //!         match output {
 //!             Output::OpenSocket => { /* open a WebSocket to the server */ }
@@ -72,11 +72,11 @@ pub mod session;
 mod vecmap;
 
 pub use backoff::ReconnectPolicy;
-pub use config::SessionConfig;
+pub use config::ClientConfig;
 pub use error::{ClientError, CloseReason, LostReason};
 pub use event::{ConnectionState, Event, Message, Output, RequestId};
 pub use howl_protocol::{ErrorCode, ErrorPayload, DEFAULT_CHANNEL};
-pub use session::{Session, Stats};
+pub use session::{ClientSession, Stats};
 
 /// Close code the session asks for when the user disconnects.
 pub const CLOSE_NORMAL: u16 = 1000;

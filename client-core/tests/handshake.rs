@@ -147,14 +147,14 @@ fn a_socket_that_fails_to_open_counts_as_a_failed_attempt() {
 
 #[test]
 fn invalid_settings_are_refused() {
-    let bad = SessionConfig {
+    let bad = ClientConfig {
         reconnect: ReconnectPolicy {
             jitter: 2.0,
             ..ReconnectPolicy::default()
         },
-        ..SessionConfig::default()
+        ..ClientConfig::default()
     };
-    let err = Session::new(bad, 1).unwrap_err();
+    let err = ClientSession::new(bad, 1).unwrap_err();
     assert_eq!(err.code(), "invalid_config");
     assert!(err.to_string().contains("jitter"), "{err}");
 }

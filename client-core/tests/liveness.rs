@@ -21,7 +21,7 @@ fn pings_go_out_every_interval_after_opening() {
 
 #[test]
 fn a_custom_interval_is_honoured() {
-    let mut d = Driver::open(SessionConfig {
+    let mut d = Driver::open(ClientConfig {
         ping_interval_ms: 1_500,
         ..config()
     });
@@ -112,7 +112,7 @@ fn any_traffic_counts_as_alive() {
 
 #[test]
 fn zero_interval_turns_pings_off() {
-    let mut d = Driver::open(SessionConfig {
+    let mut d = Driver::open(ClientConfig {
         ping_interval_ms: 0,
         ..config()
     });

@@ -52,8 +52,8 @@ fn jittered_delays_stay_within_bounds_and_follow_the_seed() {
         ..config().reconnect
     };
     let run = |seed| {
-        let mut s = Session::new(
-            SessionConfig {
+        let mut s = ClientSession::new(
+            ClientConfig {
                 reconnect: policy.clone(),
                 ..config()
             },
@@ -124,7 +124,7 @@ fn gives_up_after_max_attempts_and_rejects_pending_requests() {
 
 #[test]
 fn disabled_reconnect_closes_on_the_first_loss() {
-    let mut d = Driver::open(SessionConfig {
+    let mut d = Driver::open(ClientConfig {
         reconnect: ReconnectPolicy::disabled(),
         ..config()
     });

@@ -2,9 +2,9 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), howl_client_wasm::Error> {
-//! use howl_client_wasm::{Client, SessionConfig};
+//! use howl_client_wasm::{Client, ClientConfig};
 //!
-//! let client = Client::connect("/ws", SessionConfig::default()).await?;
+//! let client = Client::connect("/ws", ClientConfig::default()).await?;
 //! client.on_state_change(|state| web_sys_log(state.as_str()));
 //! client.on_message(|m| web_sys_log(&format!("{} #{:?}: {}", m.channel, m.seq, m.data)));
 //! client.subscribe(None).await?; // the quote channel
@@ -17,7 +17,7 @@
 use crate::driver::{Completion, Engine};
 use crate::reply::{self, Reply};
 use crate::{platform, Error};
-use howl_client_core::{ConnectionState, Event, Message, Session, SessionConfig, Stats};
+use howl_client_core::{ClientConfig, ClientSession, ConnectionState, Event, Message, Stats};
 use serde_json::Value;
 use std::rc::Rc;
 
@@ -38,10 +38,10 @@ impl Client {
     /// `url` may be `ws://`/`wss://`, `http://`/`https://` (mapped to `ws`/`wss`), or a path
     /// such as `"/ws"` resolved against the page. Register listeners right away to see every
     /// state change; [`Client::opened`] waits for the handshake.
-    pub fn new(url: &str, config: SessionConfig) -> Result<Self, Error> {
+    pub fn new(url: &str, config: ClientConfig) -> Result<Self, Error> {
         console_error_panic_hook::set_once();
         let url = platform::resolve_url(url)?;
-        let session = Session::new(config, platform::random_seed())?;
+        let session = ClientSession::new(config, platform::random_seed())?;
         Ok(Self {
             engine: Engine::start(session, url),
         })
@@ -50,7 +50,7 @@ impl Client {
     /// Connects and waits for the handshake. With reconnect enabled, a server that is down
     /// is retried per the policy; fails with [`howl_client_core::ClientError::ConnectionFailed`]
     /// when the session gives up first.
-    pub async fn connect(url: &str, config: SessionConfig) -> Result<Self, Error> {
+    pub async fn connect(url: &str, config: ClientConfig) -> Result<Self, Error> {
         let client = Self::new(url, config)?;
         client.opened().await?;
         Ok(client)
@@ -199,7 +199,7 @@ impl Client {
     fn request(
         &self,
         done: Completion,
-        f: impl FnOnce(&mut Session, u64) -> howl_client_core::RequestId,
+        f: impl FnOnce(&mut ClientSession, u64) -> howl_client_core::RequestId,
     ) {
         self.engine.request(f, done);
     }

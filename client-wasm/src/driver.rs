@@ -1,4 +1,4 @@
-//! The I/O engine: runs a [`Session`] over a browser `WebSocket` and one `setTimeout`, and
+//! The I/O engine: runs a [`ClientSession`] over a browser `WebSocket` and one `setTimeout`, and
 //! dispatches its events to listeners and pending requests.
 //!
 //! Re-entrancy: user callbacks run only while no `RefCell` is borrowed, and one at a time.
@@ -13,7 +13,7 @@
 
 use crate::platform::{self, Timeout};
 use crate::Error;
-use howl_client_core::{ConnectionState, Event, Output, RequestId, Session};
+use howl_client_core::{ClientSession, ConnectionState, Event, Output, RequestId};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
@@ -42,7 +42,7 @@ pub(crate) struct Engine {
 }
 
 struct Core {
-    session: Session,
+    session: ClientSession,
     url: String,
     socket: Option<Socket>,
     timeout: Option<Timeout>,
@@ -79,7 +79,7 @@ impl Drop for Socket {
 
 impl Engine {
     /// Creates the engine and starts connecting.
-    pub(crate) fn start(session: Session, url: String) -> Rc<Self> {
+    pub(crate) fn start(session: ClientSession, url: String) -> Rc<Self> {
         let engine = Rc::new(Self {
             core: RefCell::new(Core {
                 session,
@@ -103,7 +103,7 @@ impl Engine {
     }
 
     /// Feeds one input to the session, then carries out its outputs and delivers its events.
-    pub(crate) fn input<R>(self: &Rc<Self>, f: impl FnOnce(&mut Session, u64) -> R) -> R {
+    pub(crate) fn input<R>(self: &Rc<Self>, f: impl FnOnce(&mut ClientSession, u64) -> R) -> R {
         let result = {
             let mut core = self.core.borrow_mut();
             let now = platform::now_ms();
@@ -114,7 +114,7 @@ impl Engine {
     }
 
     /// Reads the session without feeding it.
-    pub(crate) fn read<R>(&self, f: impl FnOnce(&Session) -> R) -> R {
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&ClientSession) -> R) -> R {
         f(&self.core.borrow().session)
     }
 
@@ -123,7 +123,7 @@ impl Engine {
     /// channel, a closed session) reaches it too.
     pub(crate) fn request(
         self: &Rc<Self>,
-        f: impl FnOnce(&mut Session, u64) -> RequestId,
+        f: impl FnOnce(&mut ClientSession, u64) -> RequestId,
         done: Completion,
     ) {
         {

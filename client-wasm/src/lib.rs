@@ -31,7 +31,7 @@ pub mod reply;
 pub use client::{Client, ListenerId};
 pub use error::Error;
 pub use howl_client_core::{
-    ClientError, CloseReason, ConnectionState, ErrorCode, ErrorPayload, Event, LostReason, Message,
-    ReconnectPolicy, SessionConfig, Stats, DEFAULT_CHANNEL,
+    ClientConfig, ClientError, CloseReason, ConnectionState, ErrorCode, ErrorPayload, Event,
+    LostReason, Message, ReconnectPolicy, Stats, DEFAULT_CHANNEL,
 };
 pub use reply::Reply;

@@ -432,15 +432,15 @@ async fn disconnect_stops_every_timer_closes_with_1000_and_releases_callbacks() 
         .eval_async(
             "const done = arguments[arguments.length - 1];
              window.finalized = 0;
-             const registry = new FinalizationRegistry(() => { window.finalized += 1; });
-             window.registry = registry;
+             const hub = new FinalizationRegistry(() => { window.finalized += 1; });
+             window.hub = hub;
              const client = track('a', '/ws', { pingIntervalMs: 300 });
              (() => {
                const callbacks = [(s) => {}, (m) => {}, (e) => {}];
                client.onStateChange(callbacks[0]);
                client.onMessage(callbacks[1]);
                client.onError(callbacks[2]);
-               callbacks.forEach((f) => registry.register(f, 'callback'));
+               callbacks.forEach((f) => hub.register(f, 'callback'));
              })();
              outcome(client.opened()).then(done);",
             vec![],

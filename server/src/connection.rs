@@ -1,10 +1,11 @@
 //! One WebSocket connection: frames read from the socket go through its [`Session`]; frames
 //! queued in its [`Outbox`] are written in batches, one flush per batch.
 
+use crate::clock::now_millis;
 use crate::config::Config;
-use crate::hub::Hub;
-use crate::outbox::{CloseReason, Frame, Outbox};
-use crate::publication::{now_millis, ConnId};
+use crate::hub::ConnId;
+use crate::node::Node;
+use crate::outbox::{Closing, Frame, Outbox};
 use crate::session::{Action, Session};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::SinkExt;
@@ -44,7 +45,7 @@ enum End {
 /// its own copy of the moved-in socket in its state, and that state lives in every
 /// connection's task for the connection's whole life.
 pub fn serve(
-    hub: Arc<Hub>,
+    node: Arc<Node>,
     config: Arc<Config>,
     socket: WebSocket,
     peer: SocketAddr,
@@ -52,11 +53,11 @@ pub fn serve(
 ) -> impl std::future::Future<Output = ()> + Send {
     let id = uuid::Uuid::new_v4().to_string();
     let span = info_span!("connection", id = %id, peer = %peer);
-    run(hub, config, socket, id, shutdown).instrument(span)
+    run(node, config, socket, id, shutdown).instrument(span)
 }
 
 struct Connection {
-    hub: Arc<Hub>,
+    node: Arc<Node>,
     config: Arc<Config>,
     conn: ConnId,
     outbox: Arc<Outbox>,
@@ -67,22 +68,22 @@ struct Connection {
 // `async fn` keeps its arguments in its state beside whatever they are moved into, and that
 // state is resident for the connection's whole life.
 fn run(
-    hub: Arc<Hub>,
+    node: Arc<Node>,
     config: Arc<Config>,
     mut socket: WebSocket,
     id: String,
     shutdown: CancellationToken,
 ) -> impl std::future::Future<Output = ()> + Send {
     let mut this = Connection {
-        conn: hub.next_conn_id(),
+        conn: node.next_conn_id(),
         outbox: Arc::new(Outbox::new(config.outbox_capacity)),
         session: Session::new(id, config.max_subscriptions),
-        hub,
+        node,
         config,
     };
     async move {
-        this.hub.metrics.connections_open.fetch_add(1, Relaxed);
-        this.hub.metrics.connections_total.fetch_add(1, Relaxed);
+        this.node.metrics.connections_open.fetch_add(1, Relaxed);
+        this.node.metrics.connections_total.fetch_add(1, Relaxed);
         info!("connected");
         this.push(&this.session.initial());
 
@@ -125,15 +126,15 @@ fn run(
 
         // Leave every channel first, so nothing more is queued while the connection closes.
         for channel in this.session.subscriptions() {
-            this.hub.unsubscribe(channel, this.conn);
+            this.node.unsubscribe(channel, this.conn);
         }
         for channel in this.session.watches() {
-            this.hub.unwatch(channel, this.conn);
+            this.node.unwatch(channel, this.conn);
         }
         Box::pin(this.finish(&mut socket, end)).await;
         let (undelivered, _) = this.outbox.drain();
         if !undelivered.is_empty() {
-            this.hub
+            this.node
                 .metrics
                 .frames_dropped
                 .fetch_add(undelivered.len() as u64, Relaxed);
@@ -142,7 +143,7 @@ fn run(
                 "connection ended with frames it never received"
             );
         }
-        this.hub.metrics.connections_open.fetch_sub(1, Relaxed);
+        this.node.metrics.connections_open.fetch_sub(1, Relaxed);
     }
 }
 
@@ -170,7 +171,7 @@ impl Connection {
 
     fn reject(&self, error: ErrorPayload) {
         debug!(code = %error.code, reason = %error.message, "rejected a frame");
-        self.hub.metrics.count_error(error.code);
+        self.node.metrics.count_error(error.code);
         self.push(&ServerMessage::Error(error));
     }
 
@@ -193,13 +194,13 @@ impl Connection {
             } => {
                 // Confirm first: the client sees the confirmation before the channel's data.
                 self.push(&confirmation);
-                self.hub.subscribe(&channel, self.conn, &self.outbox, form);
+                self.node.subscribe(&channel, self.conn, &self.outbox, form);
             }
             Action::Unsubscribe {
                 channel,
                 confirmation,
             } => {
-                self.hub.unsubscribe(&channel, self.conn);
+                self.node.unsubscribe(&channel, self.conn);
                 if let Some(confirmation) = confirmation {
                     self.push(&confirmation);
                 }
@@ -211,7 +212,7 @@ impl Connection {
             } => {
                 let data = serde_json::value::to_raw_value(&data).expect("a JSON value re-encodes");
                 let exclude = exclude_self.then_some(self.conn);
-                if let Err(error) = self.hub.publish(channel.clone(), data, exclude).await {
+                if let Err(error) = self.node.publish(channel.clone(), data, exclude).await {
                     warn!(%channel, %error, "publish failed");
                     self.reject(ErrorPayload {
                         code: ErrorCode::BrokerUnavailable,
@@ -221,8 +222,8 @@ impl Connection {
                     });
                 }
             }
-            Action::Watch { channel } => self.hub.watch(&channel, self.conn, &self.outbox),
-            Action::Unwatch { channel } => self.hub.unwatch(&channel, self.conn),
+            Action::Watch { channel } => self.node.watch(&channel, self.conn, &self.outbox),
+            Action::Unwatch { channel } => self.node.unwatch(&channel, self.conn),
             Action::Disconnect => return Some(End::Disconnect),
         }
         None
@@ -245,14 +246,14 @@ impl Connection {
             }
         }
         match close {
-            Some(CloseReason::SlowConsumer) => Err(End::SlowConsumer),
+            Some(Closing::SlowConsumer) => Err(End::SlowConsumer),
             None => Ok(()),
         }
     }
 
     /// Logs and counts how the connection ended and sends the close frame that says why.
     async fn finish(&self, socket: &mut WebSocket, end: End) {
-        let metrics = &self.hub.metrics;
+        let metrics = &self.node.metrics;
         let close = match &end {
             End::ClientClosed => {
                 info!("client closed the connection");

@@ -1,7 +1,7 @@
 //! The built-in publisher: a random wolf-wisdom quote on the default channel every interval,
 //! from one node of a cluster at a time ([`crate::broker::Broker::leads_distributor`]).
 
-use crate::hub::Hub;
+use crate::node::Node;
 use crate::quotes::QUOTES;
 use howl_protocol::DEFAULT_CHANNEL;
 use rand::seq::IndexedRandom;
@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 /// Publishes a quote every `interval`, whether or not anyone listens, until `shutdown`.
-pub async fn run(hub: Arc<Hub>, interval: Duration, shutdown: CancellationToken) {
+pub async fn run(node: Arc<Node>, interval: Duration, shutdown: CancellationToken) {
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
@@ -22,16 +22,16 @@ pub async fn run(hub: Arc<Hub>, interval: Duration, shutdown: CancellationToken)
             _ = ticker.tick() => {}
         }
         // In a cluster every node ticks, but only the lock holder publishes.
-        if !hub.broker.leads_distributor() {
+        if !node.broker.leads_distributor() {
             continue;
         }
         let quote = *QUOTES
             .choose(&mut rand::rng())
             .expect("the quote list is not empty");
         let data = serde_json::value::to_raw_value(quote).expect("a string encodes");
-        match hub.publish(DEFAULT_CHANNEL.to_owned(), data, None).await {
+        match node.publish(DEFAULT_CHANNEL.to_owned(), data, None).await {
             Ok(receipt) => {
-                hub.metrics.quotes_distributed.fetch_add(1, Relaxed);
+                node.metrics.quotes_distributed.fetch_add(1, Relaxed);
                 info!(
                     seq = receipt.seq,
                     receivers = receipt.subscribers,

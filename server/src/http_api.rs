@@ -1,6 +1,6 @@
 //! The HTTP API: publish to a channel, list channels, health and metrics.
 
-use crate::hub::Hub;
+use crate::node::Node;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
@@ -37,29 +37,29 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn counted(hub: &Hub, error: ApiError) -> ApiError {
-    hub.metrics.count_error(error.code);
+fn counted(node: &Node, error: ApiError) -> ApiError {
+    node.metrics.count_error(error.code);
     error
 }
 
-fn broker_unavailable(hub: &Hub, error: crate::broker::BrokerError) -> ApiError {
+fn broker_unavailable(node: &Node, error: crate::broker::BrokerError) -> ApiError {
     let error = ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::BrokerUnavailable,
         error.to_string(),
     );
-    counted(hub, error)
+    counted(node, error)
 }
 
 /// `POST /api/channels/{channel}/publish`: the body is any JSON value, delivered as `data`.
 pub async fn publish(
-    State(hub): State<Arc<Hub>>,
+    State(node): State<Arc<Node>>,
     Path(channel): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     validate_channel(&channel).map_err(|e| {
         counted(
-            &hub,
+            &node,
             ApiError::new(
                 StatusCode::BAD_REQUEST,
                 ErrorCode::InvalidChannel,
@@ -74,19 +74,19 @@ pub async fn publish(
             }
             status => (status, ErrorCode::InvalidPayload),
         };
-        counted(&hub, ApiError::new(status, code, rejection.body_text()))
+        counted(&node, ApiError::new(status, code, rejection.body_text()))
     })?;
     let data: Box<serde_json::value::RawValue> = serde_json::from_slice(&body).map_err(|e| {
         let message = format!("the request body must be a JSON value: {e}");
         counted(
-            &hub,
+            &node,
             ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::MalformedJson, message),
         )
     })?;
-    let receipt = hub
+    let receipt = node
         .publish(channel.clone(), data, None)
         .await
-        .map_err(|e| broker_unavailable(&hub, e))?;
+        .map_err(|e| broker_unavailable(&node, e))?;
     Ok(Json(
         json!({"channel": channel, "seq": receipt.seq, "subscribers": receipt.subscribers}),
     ))
@@ -94,24 +94,25 @@ pub async fn publish(
 
 /// `GET /api/channels`: every channel with subscribers, with its count.
 pub async fn list_channels(
-    State(hub): State<Arc<Hub>>,
+    State(node): State<Arc<Node>>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let channels = hub
+    let channels = node
         .broker
         .channel_counts()
         .await
-        .map_err(|e| broker_unavailable(&hub, e))?;
+        .map_err(|e| broker_unavailable(&node, e))?;
     Ok(Json(json!({ "channels": channels })))
 }
 
 /// `GET /healthz`: `{"status": "ok" | "degraded", "broker": ..., "connections": n}`.
-pub async fn health(State(hub): State<Arc<Hub>>) -> Json<serde_json::Value> {
-    let connections = hub
+pub async fn health(State(node): State<Arc<Node>>) -> Json<serde_json::Value> {
+    let connections = node
         .metrics
         .connections_open
         .load(std::sync::atomic::Ordering::Relaxed);
-    let mut body = json!({"status": "ok", "broker": hub.broker.kind(), "connections": connections});
-    if let crate::broker::BrokerHealth::Degraded(reason) = hub.broker.health() {
+    let mut body =
+        json!({"status": "ok", "broker": node.broker.kind(), "connections": connections});
+    if let crate::broker::BrokerHealth::Degraded(reason) = node.broker.health() {
         body["status"] = json!("degraded");
         body["reason"] = json!(reason);
     }
@@ -119,10 +120,10 @@ pub async fn health(State(hub): State<Arc<Hub>>) -> Json<serde_json::Value> {
 }
 
 /// `GET /metrics`: Prometheus text format.
-pub async fn metrics(State(hub): State<Arc<Hub>>) -> impl IntoResponse {
+pub async fn metrics(State(node): State<Arc<Node>>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        hub.metrics.render(),
+        node.metrics.render(),
     )
 }
 

@@ -5,16 +5,18 @@
 //! - [`connection`]: one WebSocket's I/O loop.
 //! - [`session`]: the protocol rules of one connection, without I/O.
 //! - [`outbox`]: a connection's bounded queue of outgoing frames.
-//! - [`hub`]: the node's shared state and the operations on it.
-//! - [`registry`]: local channels, their subscribers and watchers, and the fan-out.
+//! - [`node`]: the node's shared state and the operations on it.
+//! - [`hub`]: local channels, their subscribers and watchers, and the fan-out.
 //! - [`publication`]: a published message and the frames it is delivered as.
 //! - [`broker`]: how publications reach every node ([`broker::MemoryBroker`] for one node).
 //! - [`http_api`]: publish and list channels over HTTP; health and metrics.
 //! - [`distributor`] and [`quotes`]: the built-in wolf-wisdom publisher.
 //! - [`ui`]: the demo web UI at `/`.
-//! - [`config`], [`logging`], [`metrics`]: settings, log output, Prometheus figures.
+//! - [`config`], [`logging`], [`metrics`], [`clock`]: settings, log output, Prometheus
+//!   figures, the wall clock.
 
 pub mod broker;
+pub mod clock;
 pub mod config;
 pub mod connection;
 pub mod distributor;
@@ -22,14 +24,14 @@ pub mod http_api;
 pub mod hub;
 pub mod logging;
 pub mod metrics;
+pub mod node;
 pub mod outbox;
 pub mod publication;
 pub mod quotes;
-pub mod registry;
 pub mod server;
 pub mod session;
 pub mod ui;
 
 pub use config::Config;
-pub use hub::Hub;
-pub use server::{run, run_with_hub, ServerError};
+pub use node::Node;
+pub use server::{run, run_with_node, ServerError};

@@ -14,7 +14,7 @@ pub type Frame = Utf8Bytes;
 
 /// Why the hub wants a connection closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CloseReason {
+pub enum Closing {
     /// The outgoing queue was full: the client reads slower than messages arrive.
     SlowConsumer,
 }
@@ -34,7 +34,7 @@ pub enum Push {
 #[derive(Default)]
 struct State {
     frames: VecDeque<Frame>,
-    close: Option<CloseReason>,
+    close: Option<Closing>,
 }
 
 /// The outgoing queue of one connection.
@@ -61,7 +61,7 @@ impl Outbox {
             return Push::Closed;
         }
         if state.frames.len() >= self.capacity {
-            state.close = Some(CloseReason::SlowConsumer);
+            state.close = Some(Closing::SlowConsumer);
             let dropped = std::mem::take(&mut state.frames).len() + 1;
             drop(state);
             self.ready.notify_one();
@@ -83,7 +83,7 @@ impl Outbox {
     }
 
     /// Takes every queued frame (oldest first) and the close reason, if any.
-    pub fn drain(&self) -> (VecDeque<Frame>, Option<CloseReason>) {
+    pub fn drain(&self) -> (VecDeque<Frame>, Option<Closing>) {
         let mut state = self.state.lock();
         let frames = std::mem::take(&mut state.frames);
         (frames, state.close)
@@ -113,7 +113,7 @@ mod tests {
         assert_eq!(outbox.push(Frame::from("d")), Push::Closed);
         let (frames, close) = outbox.drain();
         assert!(frames.is_empty());
-        assert_eq!(close, Some(CloseReason::SlowConsumer));
+        assert_eq!(close, Some(Closing::SlowConsumer));
     }
 
     #[test]

@@ -1,11 +1,9 @@
 //! A published message and the frames it is delivered as.
 
+use crate::hub::ConnId;
 use crate::outbox::Frame;
 use serde::Serialize;
 use serde_json::value::RawValue;
-
-/// A node-local connection number; unique within one server process.
-pub type ConnId = u64;
 
 /// One message on a channel, with its place in the channel's sequence.
 #[derive(Debug, Clone)]
@@ -66,13 +64,6 @@ impl Publication {
 fn encode<P: Serialize>(kind: &'static str, payload: P) -> Frame {
     let text = serde_json::to_string(&Envelope { kind, payload }).expect("frames always encode");
     Frame::from(text)
-}
-
-/// Milliseconds since the Unix epoch, by the system clock.
-pub fn now_millis() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 #[cfg(test)]

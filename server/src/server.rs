@@ -3,7 +3,7 @@
 use crate::config::Config;
 use crate::connection;
 use crate::http_api::{self, ApiError};
-use crate::hub::Hub;
+use crate::node::Node;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State, WebSocketUpgrade};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -23,15 +23,15 @@ use tracing::{debug, info, warn};
 /// What the request handlers share.
 #[derive(Clone)]
 struct AppState {
-    hub: Arc<Hub>,
+    node: Arc<Node>,
     config: Arc<Config>,
     shutdown: CancellationToken,
     connections: TaskTracker,
 }
 
-impl axum::extract::FromRef<AppState> for Arc<Hub> {
+impl axum::extract::FromRef<AppState> for Arc<Node> {
     fn from_ref(state: &AppState) -> Self {
-        state.hub.clone()
+        state.node.clone()
     }
 }
 
@@ -53,33 +53,33 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    let hub = match crate::broker::RedisSettings::from_config(&config) {
-        Some(settings) => Hub::with_redis(settings)?,
-        None => Hub::in_memory(),
+    let node = match crate::broker::RedisSettings::from_config(&config) {
+        Some(settings) => Node::with_redis(settings)?,
+        None => Node::in_memory(),
     };
-    run_with_hub(config, Arc::new(hub), listener, shutdown).await
+    run_with_node(config, Arc::new(node), listener, shutdown).await
 }
 
-/// Serves Howl on `listener` with a prepared hub (and so any broker) until `shutdown`
+/// Serves Howl on `listener` with a prepared node (and so any broker) until `shutdown`
 /// completes; then stops accepting, sends every client close 1001 after what was queued for
 /// it, and returns once all have closed or the shutdown timeout has passed.
-pub async fn run_with_hub(
+pub async fn run_with_node(
     config: Config,
-    hub: Arc<Hub>,
+    node: Arc<Node>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     let config = Arc::new(config);
     let stop = CancellationToken::new();
     let state = AppState {
-        hub: hub.clone(),
+        node: node.clone(),
         config: config.clone(),
         shutdown: stop.clone(),
         connections: TaskTracker::new(),
     };
     let distributor = (!config.quote_interval.is_zero()).then(|| {
         tokio::spawn(crate::distributor::run(
-            hub.clone(),
+            node.clone(),
             config.quote_interval,
             stop.clone(),
         ))
@@ -87,9 +87,9 @@ pub async fn run_with_hub(
     // Stopped only after the clients have gone, so their unsubscribes still reach the
     // cluster; dropped with this future (an aborted server), it dies without goodbye.
     let broker_stop = CancellationToken::new();
-    let mut broker_tasks = hub.broker.start(broker_stop.clone());
+    let mut broker_tasks = node.broker.start(broker_stop.clone());
 
-    info!(address = %listener.local_addr()?, ws_path = %config.ws_path, broker = hub.broker.kind(), "howl listening");
+    info!(address = %listener.local_addr()?, ws_path = %config.ws_path, broker = node.broker.kind(), "howl listening");
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let trigger = stop.clone();
     // Nagle's algorithm would hold a small frame back while an earlier one is unacknowledged:
@@ -187,12 +187,12 @@ async fn upgrade(
         .on_failed_upgrade(move |error| warn!(%peer, %error, "WebSocket upgrade failed"))
         .on_upgrade(move |socket| {
             let AppState {
-                hub,
+                node,
                 config,
                 shutdown,
                 connections,
             } = state;
-            connections.track_future(connection::serve(hub, config, socket, peer, shutdown))
+            connections.track_future(connection::serve(node, config, socket, peer, shutdown))
         })
 }
 

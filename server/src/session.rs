@@ -4,7 +4,7 @@
 //! or the `error` to send, and remembers the connection's subscriptions so they can be
 //! removed when it ends.
 
-use crate::registry::Form;
+use crate::hub::Form;
 use howl_protocol::{
     decode_client, validate_channel, ClientMessage, ErrorCode, ErrorPayload, PongPayload,
     ServerMessage, DEFAULT_CHANNEL,
@@ -137,7 +137,7 @@ impl Session {
             ClientMessage::Subscribe(p) => {
                 let (channel, form) = match p.channel.as_deref() {
                     Some(name) => (name, Form::Named),
-                    None => (DEFAULT_CHANNEL, Form::Legacy),
+                    None => (DEFAULT_CHANNEL, Form::Wisdom),
                 };
                 check_channel(channel)?;
                 if !self.subscriptions.contains_key(channel)

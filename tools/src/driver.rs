@@ -1,9 +1,9 @@
-//! Runs a sans-IO [`Session`] over a real socket: carries out its outputs with
+//! Runs a sans-IO [`ClientSession`] over a real socket: carries out its outputs with
 //! tokio-tungstenite, feeds it frames, closes and the clock, and hands its events to a
 //! [`Handler`].
 
 use futures_util::{SinkExt, StreamExt};
-use howl_client_core::{Event, Output, Session};
+use howl_client_core::{ClientSession, Event, Output};
 use std::future::Future;
 use std::time::Duration;
 use tokio::net::TcpStream;
@@ -30,10 +30,10 @@ enum Wake {
 pub trait Handler {
     /// Called once, right after the session starts connecting: issue the first commands
     /// (subscribe, watch) here.
-    fn start(&mut self, session: &mut Session, now: u64);
+    fn start(&mut self, session: &mut ClientSession, now: u64);
 
     /// An event from the session; `session` may be given commands (publish, subscribe, ...).
-    fn on_event(&mut self, event: Event, session: &mut Session, now: u64);
+    fn on_event(&mut self, event: Event, session: &mut ClientSession, now: u64);
 
     /// When [`Handler::on_wakeup`] should run next, on the driver's clock (ms).
     fn wakeup(&self) -> Option<u64> {
@@ -41,7 +41,7 @@ pub trait Handler {
     }
 
     /// The time asked for with [`Handler::wakeup`] has come.
-    fn on_wakeup(&mut self, _session: &mut Session, _now: u64) {}
+    fn on_wakeup(&mut self, _session: &mut ClientSession, _now: u64) {}
 
     /// Whether the tool has finished its work; the driver then disconnects and returns.
     fn finished(&self) -> bool {
@@ -53,7 +53,7 @@ pub trait Handler {
 /// session closes for good; then disconnects cleanly.
 pub async fn run<H: Handler>(
     url: &str,
-    mut session: Session,
+    mut session: ClientSession,
     handler: &mut H,
     shutdown: impl Future<Output = ()>,
 ) {

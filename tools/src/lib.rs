@@ -3,7 +3,7 @@
 //! A map of the crate:
 //! - [`target`]: parsing `ws://` URLs and checking that a target is a loopback address.
 //! - [`clock`]: wall-clock milliseconds, for latencies measured against server timestamps.
-//! - [`driver`]: runs a sans-IO [`howl_client_core::Session`] over tokio-tungstenite.
+//! - [`driver`]: runs a sans-IO [`howl_client_core::ClientSession`] over tokio-tungstenite.
 //! - [`publisher`]: `howl-pub`, which publishes only while its channel has subscribers.
 //! - [`subscriber`]: `howl-sub`, which prints each message with its latency.
 //! - [`bench`]: `howl-bench`, the load generator and its report.

@@ -4,7 +4,7 @@
 
 use crate::clock::now_millis;
 use crate::driver::{self, Handler};
-use howl_client_core::{ConnectionState, Event, Session, SessionConfig};
+use howl_client_core::{ClientConfig, ClientSession, ConnectionState, Event};
 use howl_protocol::validate_channel;
 use serde_json::json;
 use std::future::Future;
@@ -20,7 +20,7 @@ use tracing::{info, warn};
     about = "Publish to a Howl channel every interval, only while it has subscribers"
 )]
 pub struct PubOptions {
-    /// WebSocket URL of the hub.
+    /// WebSocket URL of the node.
     #[arg(long, env = "HOWL_URL", default_value = "ws://127.0.0.1:8000/ws")]
     pub url: String,
     /// Channel to publish to.
@@ -159,14 +159,14 @@ impl Publisher {
 }
 
 impl Handler for Publisher {
-    fn start(&mut self, session: &mut Session, _now: u64) {
+    fn start(&mut self, session: &mut ClientSession, _now: u64) {
         if let Err(error) = session.watch(&self.channel) {
             warn!(%error, channel = %self.channel, "cannot watch the channel");
             self.exhausted = true;
         }
     }
 
-    fn on_event(&mut self, event: Event, _session: &mut Session, now: u64) {
+    fn on_event(&mut self, event: Event, _session: &mut ClientSession, now: u64) {
         match event {
             Event::StateChanged(ConnectionState::Open) => info!("connected"),
             Event::StateChanged(_) => {}
@@ -205,7 +205,7 @@ impl Handler for Publisher {
         self.next_at.filter(|_| self.gate.open())
     }
 
-    fn on_wakeup(&mut self, session: &mut Session, now: u64) {
+    fn on_wakeup(&mut self, session: &mut ClientSession, now: u64) {
         let n = self.published + 1;
         let Some(text) = self.source.text(n) else {
             self.exhausted = true;
@@ -241,7 +241,7 @@ pub async fn run(
 ) -> anyhow::Result<u64> {
     let seed = now_millis() ^ u64::from(std::process::id());
     validate_channel(&options.channel)?;
-    let session = Session::new(SessionConfig::default(), seed)?;
+    let session = ClientSession::new(ClientConfig::default(), seed)?;
     let mut publisher = Publisher::new(options, source);
     info!(url = %options.url, channel = %options.channel, interval = ?options.interval, "starting");
     driver::run(&options.url, session, &mut publisher, shutdown).await;

@@ -3,7 +3,7 @@
 
 use crate::clock::now_millis;
 use crate::driver::{self, Handler};
-use howl_client_core::{ConnectionState, Event, Message, Session, SessionConfig};
+use howl_client_core::{ClientConfig, ClientSession, ConnectionState, Event, Message};
 use howl_protocol::validate_channel;
 use std::future::Future;
 use std::io::Write;
@@ -17,7 +17,7 @@ use tracing::{info, warn};
     about = "Subscribe to Howl channels and print each message with its latency"
 )]
 pub struct SubOptions {
-    /// WebSocket URL of the hub.
+    /// WebSocket URL of the node.
     #[arg(long, env = "HOWL_URL", default_value = "ws://127.0.0.1:8000/ws")]
     pub url: String,
     /// Channel to subscribe to; repeat for several (default: the quote channel).
@@ -55,7 +55,7 @@ pub struct Subscriber<W: Write> {
 }
 
 impl<W: Write> Handler for Subscriber<W> {
-    fn start(&mut self, session: &mut Session, now: u64) {
+    fn start(&mut self, session: &mut ClientSession, now: u64) {
         if self.channels.is_empty() {
             session.subscribe(None, now);
         }
@@ -64,7 +64,7 @@ impl<W: Write> Handler for Subscriber<W> {
         }
     }
 
-    fn on_event(&mut self, event: Event, _session: &mut Session, _now: u64) {
+    fn on_event(&mut self, event: Event, _session: &mut ClientSession, _now: u64) {
         match event {
             Event::Message(message) => {
                 self.received += 1;
@@ -103,7 +103,7 @@ pub async fn run<W: Write>(
     for channel in &options.channels {
         validate_channel(channel)?;
     }
-    let session = Session::new(SessionConfig::default(), seed)?;
+    let session = ClientSession::new(ClientConfig::default(), seed)?;
     let mut subscriber = Subscriber {
         out,
         channels: options.channels.clone(),

@@ -4,9 +4,7 @@
 use howl_client_wasm::{Client, ListenerId};
 use std::future::Future;
 
-pub use howl_client_wasm::{
-    ConnectionState, Error, Event, Message, SessionConfig, DEFAULT_CHANNEL,
-};
+pub use howl_client_wasm::{ClientConfig, ConnectionState, Error, Event, Message, DEFAULT_CHANNEL};
 
 /// One SDK client and the listener through which the UI follows it.
 pub struct Connection {
@@ -22,7 +20,7 @@ impl Connection {
         url: &str,
         mut on_event: impl FnMut(&Event, &View) + 'static,
     ) -> Result<Self, Error> {
-        let client = Client::new(url, SessionConfig::default())?;
+        let client = Client::new(url, ClientConfig::default())?;
         // The listener holds a handle on the client; the SDK drops its listeners once closed
         // (disconnect, or on drop of this Connection), which ends that cycle.
         let view = View {

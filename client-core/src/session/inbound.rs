@@ -3,13 +3,13 @@
 //! them), and frames that make no sense in the current state are counted and ignored.
 
 use super::requests::Kind;
-use super::{Conn, Session};
+use super::{ClientSession, Conn};
 use crate::dedup::Verdict;
 use crate::event::{Event, Message};
 use howl_protocol::{decode_server, ChannelMessage, ErrorCode, ServerMessage, DEFAULT_CHANNEL};
 use serde_json::Value;
 
-impl Session {
+impl ClientSession {
     /// A text frame arrived on the current socket. Any frame proves the server is alive.
     pub fn on_frame(&mut self, text: &str, now: u64) {
         match &mut self.conn {

@@ -12,7 +12,7 @@ use crate::error::{ClientError, CloseReason, LostReason};
 use crate::event::{ConnectionState, Event, Output, RequestId};
 use crate::rng::Rng;
 use crate::vecmap::VecMap;
-use crate::{SessionConfig, CLOSE_HANDSHAKE_TIMEOUT, CLOSE_NORMAL, CLOSE_PING_TIMEOUT};
+use crate::{ClientConfig, CLOSE_HANDSHAKE_TIMEOUT, CLOSE_NORMAL, CLOSE_PING_TIMEOUT};
 use howl_protocol::{ClientMessage, IdPayload};
 use requests::Request;
 use std::collections::VecDeque;
@@ -58,8 +58,8 @@ struct Live {
 
 /// A Howl client session. See the [crate documentation](crate) for how to drive it.
 #[derive(Debug)]
-pub struct Session {
-    config: SessionConfig,
+pub struct ClientSession {
+    config: ClientConfig,
     rng: Rng,
     state: ConnectionState,
     conn: Conn,
@@ -78,10 +78,10 @@ pub struct Session {
     stats: Stats,
 }
 
-impl Session {
+impl ClientSession {
     /// A closed session with the given settings; `seed` drives the reconnect jitter (use
     /// something varying per client in production, a constant in tests).
-    pub fn new(config: SessionConfig, seed: u64) -> Result<Self, ClientError> {
+    pub fn new(config: ClientConfig, seed: u64) -> Result<Self, ClientError> {
         config.validate()?;
         Ok(Self {
             config,
@@ -102,7 +102,7 @@ impl Session {
     }
 
     /// The settings.
-    pub fn config(&self) -> &SessionConfig {
+    pub fn config(&self) -> &ClientConfig {
         &self.config
     }
 
@@ -143,7 +143,7 @@ impl Session {
         self.out.pop_front()
     }
 
-    /// When [`Session::tick`] must be called next (an absolute time on the caller's clock);
+    /// When [`ClientSession::tick`] must be called next (an absolute time on the caller's clock);
     /// `None` when no timer is needed (closed and idle).
     pub fn next_deadline(&self) -> Option<u64> {
         let mut deadlines = vec![self.reconnect_at];

@@ -4,7 +4,7 @@
 //! has a subscribe frame in flight and at least one pending [`Request`] for it. Concurrent
 //! requests for the same channel and kind share one frame and one confirmation.
 
-use super::Session;
+use super::ClientSession;
 use crate::error::ClientError;
 use crate::event::{ConnectionState, Event, Output, RequestId};
 use howl_protocol::client::ChannelPayload;
@@ -31,7 +31,7 @@ pub(super) struct Request {
     pub(super) deadline: u64,
 }
 
-impl Session {
+impl ClientSession {
     /// Adds `channel` (default: [`DEFAULT_CHANNEL`]) to the subscription set and asks the
     /// server for it now, or as soon as the connection opens. The outcome arrives as
     /// [`Event::RequestDone`] with the returned id: `Ok` on `subscribe_confirmation`, an error
@@ -135,7 +135,7 @@ impl Session {
         Ok(())
     }
 
-    /// Stops the notices asked for with [`Session::watch`].
+    /// Stops the notices asked for with [`ClientSession::watch`].
     pub fn unwatch(&mut self, channel: &str) -> Result<(), ClientError> {
         self.check_command(channel)?;
         if self.watches.remove(channel).is_some() {

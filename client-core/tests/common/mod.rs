@@ -7,15 +7,15 @@ use howl_protocol::{ChannelMessage, InitialPayload, PongPayload, ServerMessage};
 use serde_json::Value;
 
 pub struct Driver {
-    pub s: Session,
+    pub s: ClientSession,
     pub now: u64,
     /// Ids handed out by `initial`, one per handshake.
     pub handshakes: u32,
 }
 
 /// Settings with round numbers and exact (jitter-free) backoff.
-pub fn config() -> SessionConfig {
-    SessionConfig {
+pub fn config() -> ClientConfig {
+    ClientConfig {
         ping_interval_ms: 5_000,
         pong_timeout_ms: 10_000,
         request_timeout_ms: 3_000,
@@ -121,16 +121,16 @@ pub fn pong(time: u64) -> String {
 }
 
 impl Driver {
-    pub fn new(config: SessionConfig) -> Self {
+    pub fn new(config: ClientConfig) -> Self {
         Self {
-            s: Session::new(config, 7).unwrap(),
+            s: ClientSession::new(config, 7).unwrap(),
             now: 0,
             handshakes: 0,
         }
     }
 
     /// A session that connected and completed the handshake with id "id-1".
-    pub fn open(config: SessionConfig) -> Self {
+    pub fn open(config: ClientConfig) -> Self {
         let mut d = Self::new(config);
         d.s.connect(d.now);
         assert_eq!(

@@ -1,7 +1,7 @@
 //! Reading the JavaScript options objects.
 
 use crate::Error;
-use howl_client_core::{ReconnectPolicy, SessionConfig};
+use howl_client_core::{ClientConfig, ReconnectPolicy};
 use js_sys::{Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -47,8 +47,8 @@ fn object(options: Option<&JsValue>, what: &str) -> Result<Option<Object>, Error
 }
 
 /// `HowlOptions` → session settings (unknown keys are ignored, wrong types refused).
-pub(crate) fn parse(options: Option<&JsValue>) -> Result<SessionConfig, Error> {
-    let mut config = SessionConfig::default();
+pub(crate) fn parse(options: Option<&JsValue>) -> Result<ClientConfig, Error> {
+    let mut config = ClientConfig::default();
     let Some(o) = object(options, "options")? else {
         return Ok(config);
     };

@@ -1,8 +1,9 @@
 //! The embedded in-process broker: the whole cluster is this one node.
 
 use super::{Broker, BrokerError, BrokerHealth, ChannelCount, PublishReceipt, PublishRequest};
-use crate::publication::{now_millis, Publication};
-use crate::registry::{CountChange, Registry};
+use crate::clock::now_millis;
+use crate::hub::{CountChange, Hub};
+use crate::publication::Publication;
 use futures_util::future::BoxFuture;
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -11,9 +12,9 @@ use std::sync::Arc;
 
 const SHARDS: usize = 64;
 
-/// Delivers straight into the local [`Registry`].
+/// Delivers straight into the local [`Hub`].
 pub struct MemoryBroker {
-    registry: Arc<Registry>,
+    hub: Arc<Hub>,
     // Kept for every channel ever published to: a sequence must never restart while the
     // server runs, or a client would take new messages for ones it has already seen.
     sequences: Box<[Mutex<HashMap<String, u64>>]>,
@@ -21,11 +22,11 @@ pub struct MemoryBroker {
 }
 
 impl MemoryBroker {
-    /// A broker delivering into `registry`.
-    pub fn new(registry: Arc<Registry>) -> Self {
+    /// A broker delivering into `hub`.
+    pub fn new(hub: Arc<Hub>) -> Self {
         let sequences = (0..SHARDS).map(|_| Mutex::default()).collect();
         Self {
-            registry,
+            hub,
             sequences,
             hasher: RandomState::new(),
         }
@@ -62,14 +63,14 @@ impl Broker for MemoryBroker {
             data: request.data,
             exclude: request.exclude,
         };
-        let subscribers = self.registry.deliver(&publication);
+        let subscribers = self.hub.deliver(&publication);
         drop(sequences);
         Box::pin(async move { Ok(PublishReceipt { seq, subscribers }) })
     }
 
     fn subscribers_changed(&self, channel: &str, change: CountChange) {
         if (change.before == 0) != (change.after == 0) {
-            self.registry.announce(channel, |local| local > 0);
+            self.hub.announce(channel, |local| local > 0);
         }
     }
 
@@ -78,7 +79,7 @@ impl Broker for MemoryBroker {
     }
 
     fn channel_counts(&self) -> BoxFuture<'_, Result<Vec<ChannelCount>, BrokerError>> {
-        let counts = self.registry.local_counts();
+        let counts = self.hub.local_counts();
         let counts = counts
             .into_iter()
             .map(|(name, subscribers)| ChannelCount { name, subscribers });

@@ -9,8 +9,8 @@ mod redis;
 pub use self::redis::{RedisBroker, RedisSettings};
 pub use memory::MemoryBroker;
 
-use crate::publication::ConnId;
-use crate::registry::CountChange;
+use crate::hub::ConnId;
+use crate::hub::CountChange;
 use futures_util::future::BoxFuture;
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -83,8 +83,8 @@ pub trait Broker: Send + Sync + 'static {
     fn subscribers_changed(&self, channel: &str, change: CountChange);
 
     /// Whether `channel` has subscribers anywhere, given that `local` of them are on this
-    /// node. Called under the registry's lock for the channel, so it must not touch the
-    /// registry.
+    /// node. Called under the hub's lock for the channel, so it must not touch the
+    /// hub.
     fn is_occupied(&self, channel: &str, local: usize) -> bool;
 
     /// Every channel with subscribers anywhere, with its count, sorted by name.

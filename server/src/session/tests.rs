@@ -33,7 +33,7 @@ fn original_subscribe_is_legacy_on_the_default_channel() {
         action,
         Action::Subscribe {
             channel: DEFAULT_CHANNEL.into(),
-            form: Form::Legacy,
+            form: Form::Wisdom,
             confirmation: ServerMessage::subscribed(None),
         }
     );

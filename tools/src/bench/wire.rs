@@ -17,7 +17,7 @@ pub mod opcode {
     pub const PONG: u8 = 0xA;
 }
 
-/// The largest frame accepted from the hub.
+/// The largest frame accepted from the node.
 const MAX_FRAME: usize = 16 << 20;
 /// The mask every client frame uses (clients must mask; any key is valid).
 const MASK: [u8; 4] = [0x5a, 0xc3, 0x17, 0x8e];

@@ -121,7 +121,7 @@ pub(super) async fn rewrite(
         .arg(ttl_millis(shared))
         .arg(&shared.settings.node_id)
         .arg(version);
-    for (channel, count) in shared.registry.local_counts() {
+    for (channel, count) in shared.hub.local_counts() {
         invocation.arg(channel).arg(count);
     }
     invocation.invoke_async::<i64>(connection).await?;
@@ -254,7 +254,7 @@ pub(super) async fn cluster_counts(shared: &Shared) -> Result<Vec<ChannelCount>,
     let nodes = read_all(shared, &mut connection)
         .await
         .map_err(|e| BrokerError::Unavailable(format!("reading counts from Redis: {e}")))?;
-    let mut totals: HashMap<String, usize> = shared.registry.local_counts().into_iter().collect();
+    let mut totals: HashMap<String, usize> = shared.hub.local_counts().into_iter().collect();
     for node in nodes.into_values() {
         for (channel, count) in node.channels {
             *totals.entry(channel).or_default() += count;

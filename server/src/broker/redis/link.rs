@@ -5,7 +5,8 @@
 use super::subscriptions::Subscriptions;
 use super::{counts, envelope, Shared};
 use crate::broker::BrokerHealth;
-use crate::publication::{now_millis, Publication};
+use crate::clock::now_millis;
+use crate::publication::Publication;
 use futures_util::StreamExt;
 use parking_lot::{Mutex, RwLock};
 use redis::aio::{MultiplexedConnection, PubSubSink, PubSubStream};
@@ -89,14 +90,14 @@ impl Link {
 }
 
 /// How a connected session ended.
-enum End {
+enum LinkEnd {
     Stopped,
     Lost(String),
 }
 
-impl From<RedisError> for End {
+impl From<RedisError> for LinkEnd {
     fn from(error: RedisError) -> Self {
-        End::Lost(error.to_string())
+        LinkEnd::Lost(error.to_string())
     }
 }
 
@@ -126,7 +127,7 @@ pub(super) async fn run(
                 }
                 info!(node = %shared.settings.node_id, "connected to Redis");
                 shared.link.up(connection.clone(), connected_before);
-                let session = Session {
+                let session = Connected {
                     shared: &shared,
                     connection,
                     sink,
@@ -137,11 +138,11 @@ pub(super) async fn run(
                 connected_before = true;
                 shared.metrics.broker_connected.store(0, Relaxed);
                 match end {
-                    End::Stopped => {
+                    LinkEnd::Stopped => {
                         shared.link.down("shutting down".into());
                         return;
                     }
-                    End::Lost(reason) => {
+                    LinkEnd::Lost(reason) => {
                         warn!(%reason, "lost Redis; delivering to local subscribers only until it returns");
                         shared.link.down(format!("Redis connection lost: {reason}"));
                     }
@@ -187,7 +188,7 @@ async fn connect(
 }
 
 /// One connected period.
-struct Session<'a> {
+struct Connected<'a> {
     shared: &'a Shared,
     connection: MultiplexedConnection,
     sink: PubSubSink,
@@ -195,15 +196,15 @@ struct Session<'a> {
     connected_at: Instant,
 }
 
-impl Session<'_> {
+impl Connected<'_> {
     async fn serve(
         mut self,
         messages: PubSubStream,
         dirty: &mut UnboundedReceiver<String>,
         shutdown: &CancellationToken,
-    ) -> End {
+    ) -> LinkEnd {
         match self.serve_inner(messages, dirty, shutdown).await {
-            Ok(()) => End::Stopped,
+            Ok(()) => LinkEnd::Stopped,
             Err(end) => end,
         }
     }
@@ -213,7 +214,7 @@ impl Session<'_> {
         mut messages: PubSubStream,
         dirty: &mut UnboundedReceiver<String>,
         shutdown: &CancellationToken,
-    ) -> Result<(), End> {
+    ) -> Result<(), LinkEnd> {
         let shared = self.shared;
         self.subscriptions
             .resubscribe_all(shared, &mut self.sink)
@@ -234,7 +235,7 @@ impl Session<'_> {
                 }
                 message = messages.next() => match message {
                     Some(message) => self.receive(&message),
-                    None => return Err(End::Lost("the subscription connection closed".into())),
+                    None => return Err(LinkEnd::Lost("the subscription connection closed".into())),
                 },
                 Some(channel) = dirty.recv() => {
                     let mut channels = HashSet::from([channel]);
@@ -259,9 +260,9 @@ impl Session<'_> {
     /// Brings Redis in line with the channel's local count: listen before telling the cluster
     /// the node has subscribers, and stop listening only after telling it they are gone, so a
     /// publisher that waits for `channel_status` never publishes into a gap.
-    async fn sync_channel(&mut self, channel: &str) -> Result<(), End> {
+    async fn sync_channel(&mut self, channel: &str) -> Result<(), LinkEnd> {
         let shared = self.shared;
-        let count = shared.registry.local_count(channel);
+        let count = shared.hub.local_count(channel);
         if count > 0 {
             self.subscriptions
                 .subscribe(shared, &mut self.sink, channel)
@@ -308,7 +309,7 @@ impl Session<'_> {
                     data,
                     exclude: None,
                 };
-                let reached = shared.registry.deliver(&publication);
+                let reached = shared.hub.deliver(&publication);
                 debug!(channel, seq, reached, "delivered a message from Redis");
             }
             Err(error) => {

@@ -21,10 +21,10 @@ mod remote;
 mod subscriptions;
 
 use super::{Broker, BrokerError, BrokerHealth, ChannelCount, PublishReceipt, PublishRequest};
+use crate::clock::now_millis;
 use crate::config::Config;
+use crate::hub::{CountChange, Hub};
 use crate::metrics::Metrics;
-use crate::publication::now_millis;
-use crate::registry::{CountChange, Registry};
 use futures_util::future::BoxFuture;
 use parking_lot::Mutex;
 use std::sync::atomic::AtomicU64;
@@ -122,7 +122,7 @@ struct Shared {
     settings: RedisSettings,
     client: redis::Client,
     keys: Keys,
-    registry: Arc<Registry>,
+    hub: Arc<Hub>,
     metrics: Arc<Metrics>,
     link: link::Link,
     sequences: publish::Sequences,
@@ -140,7 +140,7 @@ struct Shared {
 impl Shared {
     /// Tells the channel's local watchers whether it is occupied anywhere in the cluster.
     fn announce(&self, channel: &str) {
-        self.registry.announce(channel, |local| {
+        self.hub.announce(channel, |local| {
             local > 0 || self.remote.lock().occupied(channel)
         });
     }
@@ -152,11 +152,11 @@ pub struct RedisBroker {
 }
 
 impl RedisBroker {
-    /// A broker for the node whose local channels are `registry`. Nothing connects until
+    /// A broker for the node whose local channels are `hub`. Nothing connects until
     /// [`Broker::start`]; until then (and during outages) delivery is local only.
     pub fn new(
         settings: RedisSettings,
-        registry: Arc<Registry>,
+        hub: Arc<Hub>,
         metrics: Arc<Metrics>,
     ) -> Result<Self, BrokerError> {
         let client = redis::Client::open(settings.url.as_str())
@@ -176,7 +176,7 @@ impl RedisBroker {
             keys: Keys::new(&settings.prefix),
             settings,
             client,
-            registry,
+            hub,
             metrics,
             link: link::Link::default(),
             sequences: publish::Sequences::default(),
@@ -261,8 +261,8 @@ mod tests {
 
     fn error(settings: RedisSettings) -> String {
         let metrics = Arc::new(Metrics::default());
-        let registry = Arc::new(Registry::new(metrics.clone()));
-        match RedisBroker::new(settings, registry, metrics) {
+        let hub = Arc::new(Hub::new(metrics.clone()));
+        match RedisBroker::new(settings, hub, metrics) {
             Ok(_) => panic!("settings accepted"),
             Err(error) => error.to_string(),
         }

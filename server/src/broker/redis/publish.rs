@@ -5,7 +5,8 @@
 
 use super::{envelope, Shared};
 use crate::broker::{BrokerError, PublishReceipt, PublishRequest};
-use crate::publication::{now_millis, Publication};
+use crate::clock::now_millis;
+use crate::publication::Publication;
 use parking_lot::Mutex;
 use redis::Script;
 use std::collections::HashMap;
@@ -158,7 +159,7 @@ pub(super) async fn publish(
         data,
         exclude,
     };
-    let local = shared.registry.deliver(&publication);
+    let local = shared.hub.deliver(&publication);
     Ok(PublishReceipt {
         seq,
         subscribers: local + others,

@@ -25,7 +25,7 @@ impl Subscriptions {
         self.subscribed.clear();
         sink.subscribe(&shared.keys.control).await?;
         let wanted: Vec<String> = shared
-            .registry
+            .hub
             .local_counts()
             .into_iter()
             .map(|(channel, _)| channel)
