@@ -16,7 +16,7 @@ pub enum Output {
     /// Close the current socket with this code and reason, and drop it: report nothing more
     /// about it (its own close event included).
     Close {
-        /// WebSocket close code ([`crate::CLOSE_NORMAL`] or a 4xxx code).
+        /// WebSocket close code ([`crate::close::NORMAL`] or a 4xxx code).
         code: u16,
         /// Short human-readable reason (fits the 123-byte limit).
         reason: &'static str,

@@ -78,9 +78,5 @@ pub use event::{ConnectionState, Event, Message, Output, RequestId};
 pub use howl_protocol::{ErrorCode, ErrorPayload, DEFAULT_CHANNEL};
 pub use session::{ClientSession, Stats};
 
-/// Close code the session asks for when the user disconnects.
-pub const CLOSE_NORMAL: u16 = 1000;
-/// Close code the session asks for when the server stopped answering pings.
-pub const CLOSE_PING_TIMEOUT: u16 = 4000;
-/// Close code the session asks for when the handshake did not finish in time.
-pub const CLOSE_HANDSHAKE_TIMEOUT: u16 = 4001;
+/// The close-code table, shared with the server (see [`howl_protocol::close`]).
+pub use howl_protocol::close;

@@ -17,7 +17,7 @@ fn disconnect_sends_disconnect_then_closes_with_1000_and_stops_every_timer() {
         [
             Output::Send(r#"{"type":"disconnect","payload":{"id":"id-1"}}"#.into()),
             Output::Close {
-                code: CLOSE_NORMAL,
+                code: close::NORMAL,
                 reason: "client disconnect"
             },
             Output::Event(Event::RequestDone {
@@ -69,7 +69,7 @@ fn disconnect_while_connecting_closes_the_opening_socket() {
     assert_eq!(
         d.drain()[0],
         Output::Close {
-            code: CLOSE_NORMAL,
+            code: close::NORMAL,
             reason: "client disconnect"
         }
     );

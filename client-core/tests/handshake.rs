@@ -96,7 +96,7 @@ fn handshake_timeout_closes_the_socket_and_retries() {
             (
                 2_000,
                 Output::Close {
-                    code: CLOSE_HANDSHAKE_TIMEOUT,
+                    code: close::HANDSHAKE_TIMEOUT,
                     reason: "handshake timeout"
                 }
             ),

@@ -60,7 +60,7 @@ fn silence_after_a_ping_means_the_connection_is_lost() {
             (
                 15_000,
                 Output::Close {
-                    code: CLOSE_PING_TIMEOUT,
+                    code: close::HEARTBEAT_TIMEOUT,
                     reason: "ping timeout"
                 }
             ),

@@ -72,7 +72,7 @@ impl Drop for Socket {
         self.ws.set_onclose(None);
         // CONNECTING (0) or OPEN (1): nobody will listen any more.
         if self.ws.ready_state() <= WebSocket::OPEN {
-            let _ = self.ws.close_with_code(howl_client_core::CLOSE_NORMAL);
+            let _ = self.ws.close_with_code(howl_client_core::close::NORMAL);
         }
     }
 }

@@ -1,17 +1,44 @@
-//! WebSocket close codes the hub uses.
+//! The WebSocket close codes of the protocol: the one table the server, the client session,
+//! the SDK and the tools use. Every code has one meaning, whichever side sends it, and
+//! [`should_reconnect`] is the single place where the reconnect rule lives.
 
-/// The session ended normally (after `disconnect`).
+/// The session ended normally (after `disconnect`, or the user closed the client).
 pub const NORMAL: u16 = 1000;
-/// The hub is shutting down; reconnect later (or to another node).
+/// The server is shutting down; reconnect later (or to another node).
 pub const GOING_AWAY: u16 = 1001;
-/// A message exceeded the hub's size limit.
+/// A message exceeded the size limit.
 pub const MESSAGE_TOO_BIG: u16 = 1009;
-/// The hub heard nothing (no ping, no frame) within the heartbeat timeout.
+/// The peer went silent: nothing (no ping, no pong, no frame) arrived within the heartbeat
+/// timeout. The server sends it for a silent client, the client for a silent server.
 pub const HEARTBEAT_TIMEOUT: u16 = 4000;
 /// The client read too slowly: its outgoing queue overflowed or a write stalled.
 pub const SLOW_CONSUMER: u16 = 4001;
+/// The `connect` handshake did not finish in time.
+pub const HANDSHAKE_TIMEOUT: u16 = 4002;
 
-/// Whether a client should reconnect after the hub closed with `code`.
+/// Whether a client should reconnect after a connection closed with `code`: always, except
+/// after a normal end, which means the other side does not want this client back.
 pub fn should_reconnect(code: u16) -> bool {
     code != NORMAL
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_normal_end_stops_reconnecting() {
+        assert!(!should_reconnect(NORMAL));
+        for code in [
+            GOING_AWAY,
+            MESSAGE_TOO_BIG,
+            HEARTBEAT_TIMEOUT,
+            SLOW_CONSUMER,
+            HANDSHAKE_TIMEOUT,
+            1006,
+            1011,
+        ] {
+            assert!(should_reconnect(code), "{code}");
+        }
+    }
 }

@@ -12,7 +12,8 @@ use crate::error::{ClientError, CloseReason, LostReason};
 use crate::event::{ConnectionState, Event, Output, RequestId};
 use crate::rng::Rng;
 use crate::vecmap::VecMap;
-use crate::{ClientConfig, CLOSE_HANDSHAKE_TIMEOUT, CLOSE_NORMAL, CLOSE_PING_TIMEOUT};
+use crate::ClientConfig;
+use howl_protocol::close;
 use howl_protocol::{ClientMessage, IdPayload};
 use requests::Request;
 use std::collections::VecDeque;
@@ -196,7 +197,7 @@ impl ClientSession {
             Conn::Handshaking { deadline } => {
                 if now >= *deadline {
                     self.out.push_back(Output::Close {
-                        code: CLOSE_HANDSHAKE_TIMEOUT,
+                        code: close::HANDSHAKE_TIMEOUT,
                         reason: "handshake timeout",
                     });
                     self.lose_connection(LostReason::HandshakeTimeout, now);
@@ -209,7 +210,7 @@ impl ClientSession {
                     .is_some_and(|t| now >= t.saturating_add(pong_timeout))
                 {
                     self.out.push_back(Output::Close {
-                        code: CLOSE_PING_TIMEOUT,
+                        code: close::HEARTBEAT_TIMEOUT,
                         reason: "ping timeout",
                     });
                     self.lose_connection(LostReason::PingTimeout, now);
@@ -244,7 +245,7 @@ impl ClientSession {
         }
         if !matches!(self.conn, Conn::None) {
             self.out.push_back(Output::Close {
-                code: CLOSE_NORMAL,
+                code: close::NORMAL,
                 reason: "client disconnect",
             });
         }
@@ -289,7 +290,7 @@ impl ClientSession {
         self.connection_dropped();
         let policy = &self.config.reconnect;
         let next = self.attempt + 1;
-        if reason == (LostReason::Closed { code: CLOSE_NORMAL }) {
+        if matches!(reason, LostReason::Closed { code } if !close::should_reconnect(code)) {
             // The protocol's normal end: the server does not want this client back.
             self.close(CloseReason::EndedByServer);
         } else if !policy.enabled {
