@@ -249,12 +249,26 @@ mod tests {
 
     #[test]
     fn environment_overrides_file() {
+        // The environment is process-wide, and tests run in parallel threads: rather than
+        // `set_var`, the test runs itself again in a child process that has the variable.
+        if let Ok(path) = std::env::var("HOWL_TEST_CONFIG_FILE") {
+            let config = Config::from_args(["howl", "--config", &path]).unwrap();
+            assert_eq!(config.write_timeout, Duration::from_secs(4));
+            return;
+        }
         let f = file("write-timeout = 3\n");
-        // Only this test reads HOWL_WRITE_TIMEOUT, so setting it cannot disturb others.
-        std::env::set_var("HOWL_WRITE_TIMEOUT", "4");
-        let config = Config::from_args(["howl", "--config", f.path().to_str().unwrap()]);
-        std::env::remove_var("HOWL_WRITE_TIMEOUT");
-        assert_eq!(config.unwrap().write_timeout, Duration::from_secs(4));
+        let name = concat!(module_path!(), "::environment_overrides_file");
+        let name = name.split_once("::").map_or(name, |(_, rest)| rest);
+        let child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", name, "--quiet"])
+            .env("HOWL_TEST_CONFIG_FILE", f.path())
+            .env("HOWL_WRITE_TIMEOUT", "4")
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&child.stdout);
+        assert!(child.status.success(), "the child run failed: {out}");
+        // A filter that matched nothing would pass vacuously.
+        assert!(out.contains("1 passed"), "the child ran no test: {out}");
     }
 
     #[test]
