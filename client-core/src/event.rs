@@ -66,12 +66,12 @@ pub struct RequestId(pub u64);
 pub struct Message {
     /// The channel it was published to.
     pub channel: String,
-    /// The published JSON value (a quote's text for `wisdom_distribution`).
+    /// The published JSON value.
     pub data: Value,
-    /// Per-channel sequence number; `None` for the legacy `wisdom_distribution` form.
-    pub seq: Option<u64>,
-    /// When the hub accepted it, in ms since the Unix epoch; `None` for `wisdom_distribution`.
-    pub time: Option<u64>,
+    /// Per-channel sequence number (0: published into Redis without one, "not numbered").
+    pub seq: u64,
+    /// When the hub accepted it, in ms since the Unix epoch.
+    pub time: u64,
 }
 
 /// Something the application should know about.

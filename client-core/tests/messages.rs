@@ -17,8 +17,8 @@ fn messages_are_delivered_with_channel_data_seq_and_time() {
         [Message {
             channel: "news".into(),
             data: json!({"headline": "Moon is full", "n": [1, 2]}),
-            seq: Some(42),
-            time: Some(1_795_000_000_000),
+            seq: 42,
+            time: 1_795_000_000_000,
         }]
     );
 }
@@ -31,11 +31,7 @@ fn duplicates_are_never_delivered_twice_even_across_reconnects() {
     let mut delivered = Vec::new();
     let mut feed = |d: &mut Driver, channel: &str, seq: u64| {
         let out = d.frame(&message(channel, seq, 1_000 + seq, json!(seq)));
-        delivered.extend(
-            messages(&out)
-                .into_iter()
-                .map(|m| (m.channel, m.seq.unwrap())),
-        );
+        delivered.extend(messages(&out).into_iter().map(|m| (m.channel, m.seq)));
     };
     for seq in [1, 2, 2, 3, 1] {
         feed(&mut d, "news", seq);
@@ -113,23 +109,17 @@ fn messages_flow_before_the_confirmation_arrives() {
 }
 
 #[test]
-fn legacy_wisdom_distribution_is_delivered_on_the_default_channel() {
+fn frames_for_requests_this_session_never_makes_are_ignored() {
+    // The session always subscribes by name and sends no `ref`, so neither the original
+    // quote form nor a publish confirmation can be meant for it.
     let mut d = Driver::open(config());
-    let text = r#"{"type":"wisdom_distribution","payload":{"message":"Howl together."}}"#;
-    assert_eq!(d.frame(text), [], "not subscribed yet");
     d.subscribed(DEFAULT_CHANNEL);
-    let out = d.frame(text);
-    assert_eq!(
-        messages(&out),
-        [Message {
-            channel: "wisdom".into(),
-            data: json!("Howl together."),
-            seq: None,
-            time: None
-        }]
-    );
-    // Without a seq there is nothing to deduplicate on: a repeat is a new quote.
-    assert_eq!(messages(&d.frame(text)).len(), 1);
+    let wisdom = r#"{"type":"wisdom_distribution","payload":{"message":"Howl together."}}"#;
+    let confirmation =
+        r#"{"type":"publish_confirmation","payload":{"channel":"a","seq":1,"ref":1}}"#;
+    assert_eq!(d.frame(wisdom), []);
+    assert_eq!(d.frame(confirmation), []);
+    assert_eq!(d.s.stats().unexpected_ignored, 2);
 }
 
 #[test]

@@ -113,13 +113,13 @@ fn an_error_about_an_unsubscribe_rejects_it() {
     let mut d = Driver::open(config());
     d.subscribed("news");
     let (req, _) = d.unsubscribe(Some("news"));
-    let out = d.frame(r#"{"type":"error","payload":{"code":"internal","message":"oops","request":"unsubscribe","channel":"news"}}"#);
+    let out = d.frame(r#"{"type":"error","payload":{"code":"broker_unavailable","message":"oops","request":"unsubscribe","channel":"news"}}"#);
     assert_eq!(
         done(&out),
         [(
             req,
             Err(ClientError::Server {
-                code: ErrorCode::Internal,
+                code: ErrorCode::BrokerUnavailable,
                 message: "oops".into()
             })
         )]

@@ -53,10 +53,10 @@ export interface HowlMessage {
   channel: string;
   /** The published JSON value, unchanged. */
   data: unknown;
-  /** Per-channel sequence number (absent for the legacy `wisdom_distribution` form). */
-  seq?: number;
-  /** When the server accepted it, ms since the Unix epoch (absent for `wisdom_distribution`). */
-  time?: number;
+  /** Per-channel sequence number (0: published into Redis without one, "not numbered"). */
+  seq: number;
+  /** When the server accepted it, ms since the Unix epoch. */
+  time: number;
 }
 
 /** Every error the SDK throws, rejects with or reports is an `Error` with a stable `code`:
@@ -328,7 +328,7 @@ fn message_to_js(m: &Message) -> JsValue {
     // serde_json output is always valid JSON for JSON.parse.
     let data = js_sys::JSON::parse(&m.data.to_string()).unwrap_or(JsValue::NULL);
     set(&obj, "data", Some(data));
-    set(&obj, "seq", m.seq.map(|s| JsValue::from_f64(s as f64)));
-    set(&obj, "time", m.time.map(|t| JsValue::from_f64(t as f64)));
+    set(&obj, "seq", Some(JsValue::from_f64(m.seq as f64)));
+    set(&obj, "time", Some(JsValue::from_f64(m.time as f64)));
     obj
 }

@@ -1,8 +1,9 @@
 //! Events a client sends to the hub. Each carries the connection's own `id`, as the original
-//! protocol did.
+//! protocol did, and may carry a `ref` that every reply to it echoes.
 
+use crate::Ref;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// An event from a client. Encodes as `{"type": "<snake_case name>", "payload": {...}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,17 +53,40 @@ impl ClientMessage {
         }
     }
 
+    /// The request's `ref`, echoed by every reply to it.
+    pub fn reference(&self) -> Option<&Ref> {
+        match self {
+            Self::Connect(p) | Self::Ping(p) | Self::Disconnect(p) => p.reference.as_ref(),
+            Self::Subscribe(p) | Self::Unsubscribe(p) => p.reference.as_ref(),
+            Self::Publish(p) => p.reference.as_ref(),
+            Self::Watch(p) | Self::Unwatch(p) => p.reference.as_ref(),
+        }
+    }
+
     /// Encodes the event as a JSON text frame.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("client messages always serialize")
     }
 }
 
-/// A payload holding only the connection id.
+/// A payload holding only the connection id (and the request's `ref`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdPayload {
     /// The id the hub assigned in `initial`.
     pub id: String,
+    /// Echoed in the reply (`pong`) and in any `error` for this request.
+    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<Ref>,
+}
+
+impl IdPayload {
+    /// A payload with `id` and no `ref`.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            reference: None,
+        }
+    }
 }
 
 /// Payload of `subscribe` and `unsubscribe`.
@@ -73,6 +97,9 @@ pub struct SubscriptionPayload {
     /// The channel; absent means [`crate::DEFAULT_CHANNEL`] in the original protocol's form.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
+    /// Echoed in the confirmation and in any `error` for this request.
+    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<Ref>,
 }
 
 /// Payload of `watch` and `unwatch`.
@@ -82,18 +109,36 @@ pub struct ChannelPayload {
     pub id: String,
     /// The channel to watch.
     pub channel: String,
+    /// Echoed in any `error` for this request.
+    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<Ref>,
 }
 
 /// Payload of `publish`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PublishPayload {
     /// The id the hub assigned in `initial`.
     pub id: String,
     /// The channel to publish to.
     pub channel: String,
-    /// Any JSON value; subscribers receive it unchanged.
-    pub data: Value,
+    /// Any JSON value, kept as the publisher's exact text: subscribers receive these bytes.
+    pub data: Box<RawValue>,
     /// When true, the publishing connection does not receive its own message.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub exclude_self: bool,
+    /// With a `ref`, the publish is answered with `publish_confirmation` (or an `error`)
+    /// carrying it; without one, success has no reply.
+    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<Ref>,
+}
+
+// `RawValue` has no `PartialEq`: two payloads are equal when their data texts are.
+impl PartialEq for PublishPayload {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+            && self.channel == other.channel
+            && self.data.get() == other.data.get()
+            && self.exclude_self == other.exclude_self
+            && self.reference == other.reference
+    }
 }

@@ -4,7 +4,7 @@
 //! missing payload field alike; the hub must answer each with its own error code, so frames
 //! are read in two steps: the envelope, then the payload for the named type.
 
-use crate::{ClientMessage, ErrorCode, ServerMessage};
+use crate::{ClientMessage, ErrorCode, Ref, ServerMessage};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -19,6 +19,9 @@ pub struct DecodeError {
     pub request: Option<String>,
     /// What was wrong, for humans.
     pub message: String,
+    /// The frame's `ref`, when the payload carried a readable one: a rejected request is
+    /// still answered with its reference.
+    pub reference: Option<Ref>,
 }
 
 impl fmt::Display for DecodeError {
@@ -52,8 +55,16 @@ fn read_envelope(text: &str) -> Result<Envelope<'_>, DecodeError> {
             code,
             request: None,
             message,
+            reference: None,
         }
     })
+}
+
+/// Only the `ref` of a payload, read leniently from one that failed to decode.
+#[derive(Deserialize)]
+struct RefOnly {
+    #[serde(rename = "ref")]
+    reference: Option<Ref>,
 }
 
 fn read_payload<T: DeserializeOwned>(env: &Envelope<'_>) -> Result<T, DecodeError> {
@@ -61,6 +72,10 @@ fn read_payload<T: DeserializeOwned>(env: &Envelope<'_>) -> Result<T, DecodeErro
         code: ErrorCode::InvalidPayload,
         request: Some(env.kind.clone()),
         message,
+        reference: env
+            .payload
+            .and_then(|raw| serde_json::from_str::<RefOnly>(raw.get()).ok())
+            .and_then(|r| r.reference),
     };
     let raw = env
         .payload
@@ -69,11 +84,16 @@ fn read_payload<T: DeserializeOwned>(env: &Envelope<'_>) -> Result<T, DecodeErro
         .map_err(|e| invalid(format!("invalid \"{}\" payload: {e}", env.kind)))
 }
 
-fn unknown_type(kind: &str) -> DecodeError {
+fn unknown_type(env: &Envelope<'_>) -> DecodeError {
+    let kind = env.kind.as_str();
     DecodeError {
         code: ErrorCode::UnknownType,
         request: Some(kind.to_owned()),
         message: format!("unknown event type \"{kind}\""),
+        reference: env
+            .payload
+            .and_then(|raw| serde_json::from_str::<RefOnly>(raw.get()).ok())
+            .and_then(|r| r.reference),
     }
 }
 
@@ -89,7 +109,7 @@ pub fn decode_client(text: &str) -> Result<ClientMessage, DecodeError> {
         "unwatch" => ClientMessage::Unwatch(read_payload(&env)?),
         "ping" => ClientMessage::Ping(read_payload(&env)?),
         "disconnect" => ClientMessage::Disconnect(read_payload(&env)?),
-        other => return Err(unknown_type(other)),
+        _ => return Err(unknown_type(&env)),
     })
 }
 
@@ -101,12 +121,13 @@ pub fn decode_server(text: &str) -> Result<ServerMessage, DecodeError> {
         "initial" => ServerMessage::Initial(read_payload(&env)?),
         "subscribe_confirmation" => ServerMessage::SubscribeConfirmation(read_payload(&env)?),
         "unsubscribe_confirmation" => ServerMessage::UnsubscribeConfirmation(read_payload(&env)?),
+        "publish_confirmation" => ServerMessage::PublishConfirmation(read_payload(&env)?),
         "wisdom_distribution" => ServerMessage::WisdomDistribution(read_payload(&env)?),
         "message" => ServerMessage::Message(read_payload(&env)?),
         "channel_status" => ServerMessage::ChannelStatus(read_payload(&env)?),
         "pong" => ServerMessage::Pong(read_payload(&env)?),
         "error" => ServerMessage::Error(read_payload(&env)?),
-        other => return Err(unknown_type(other)),
+        _ => return Err(unknown_type(&env)),
     })
 }
 
@@ -156,6 +177,32 @@ mod tests {
         let err = decode_client(r#"{"type":"shout","payload":{}}"#).unwrap_err();
         assert_eq!(err.request.as_deref(), Some("shout"));
         assert!(err.message.contains("shout"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_rejected_request_keeps_its_ref_when_readable() {
+        let err = decode_client(r#"{"type":"publish","payload":{"id":"x","ref":7}}"#).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidPayload);
+        assert_eq!(err.reference, Some(Ref::Int(7)));
+        let err = decode_client(r#"{"type":"shout","payload":{"ref":"r1"}}"#).unwrap_err();
+        assert_eq!(err.code, ErrorCode::UnknownType);
+        assert_eq!(err.reference, Some(Ref::from("r1")));
+        // A `ref` of the wrong type is itself the problem: it cannot be echoed.
+        let err = decode_client(r#"{"type":"ping","payload":{"id":"x","ref":[1]}}"#).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidPayload);
+        assert_eq!(err.reference, None);
+    }
+
+    #[test]
+    fn publish_data_keeps_the_publishers_exact_text() {
+        let text = r#"{"type":"publish","payload":{"id":"x","channel":"c","data":{"n":123456789012345678901234567890,"z":1.10,"a":2}}}"#;
+        let Ok(ClientMessage::Publish(p)) = decode_client(text) else {
+            panic!("not a publish");
+        };
+        assert_eq!(
+            p.data.get(),
+            r#"{"n":123456789012345678901234567890,"z":1.10,"a":2}"#
+        );
     }
 
     #[test]

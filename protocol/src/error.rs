@@ -36,8 +36,8 @@ pub enum ErrorCode {
     NotFound,
     /// The hub is shutting down.
     ShuttingDown,
-    /// Something failed inside the hub.
-    Internal,
+    /// A browser page from an origin not in `--allowed-origins` tried to open a WebSocket.
+    OriginNotAllowed,
     /// A code this version of the protocol does not know (never sent by the hub).
     #[serde(other)]
     Other,
@@ -60,7 +60,7 @@ impl ErrorCode {
         Self::BrokerUnavailable,
         Self::NotFound,
         Self::ShuttingDown,
-        Self::Internal,
+        Self::OriginNotAllowed,
     ];
 
     /// The wire name, e.g. `"wrong_id"`.
@@ -80,7 +80,7 @@ impl ErrorCode {
             Self::BrokerUnavailable => "broker_unavailable",
             Self::NotFound => "not_found",
             Self::ShuttingDown => "shutting_down",
-            Self::Internal => "internal",
+            Self::OriginNotAllowed => "origin_not_allowed",
             Self::Other => "other",
         }
     }

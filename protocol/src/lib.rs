@@ -10,6 +10,7 @@
 //! - [`server`]: events the hub sends ([`ServerMessage`]).
 //! - [`decode`]: parsing with a precise, typed reason for every rejected frame.
 //! - [`error`]: the stable machine-readable error codes.
+//! - [`reference`]: the `ref` a request may carry and its replies echo.
 //! - [`channel`]: channel names, their rules and the default quote channel.
 //! - [`close`]: the WebSocket close codes the hub uses.
 //!
@@ -20,13 +21,15 @@ pub mod client;
 pub mod close;
 pub mod decode;
 pub mod error;
+pub mod reference;
 pub mod server;
 
 pub use channel::{validate_channel, ChannelNameError, DEFAULT_CHANNEL, MAX_CHANNEL_LEN};
-pub use client::{ClientMessage, IdPayload, PublishPayload, SubscriptionPayload};
+pub use client::{ChannelPayload, ClientMessage, IdPayload, PublishPayload, SubscriptionPayload};
 pub use decode::{decode_client, decode_server, DecodeError};
 pub use error::ErrorCode;
+pub use reference::Ref;
 pub use server::{
-    ChannelMessage, ChannelStatus, ConfirmationPayload, ErrorPayload, InitialPayload, PongPayload,
-    ServerMessage, Status, WisdomPayload,
+    ChannelMessage, ChannelStatus, ConfirmationPayload, ErrorPayload, InitialPayload, MessageRef,
+    PongPayload, PublishConfirmation, ServerMessage, Status, WisdomPayload,
 };

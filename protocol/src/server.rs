@@ -1,8 +1,8 @@
 //! Events the hub sends to a client.
 
-use crate::ErrorCode;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use crate::{ErrorCode, Ref};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::value::RawValue;
 
 /// An event from the hub. Encodes as `{"type": "<snake_case name>", "payload": {...}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -14,6 +14,8 @@ pub enum ServerMessage {
     SubscribeConfirmation(ConfirmationPayload),
     /// An `unsubscribe` was processed.
     UnsubscribeConfirmation(ConfirmationPayload),
+    /// A `publish` that carried a `ref` was accepted and numbered.
+    PublishConfirmation(PublishConfirmation),
     /// A quote on the default channel, in the original protocol's form: sent to connections
     /// that subscribed without naming a channel.
     WisdomDistribution(WisdomPayload),
@@ -34,6 +36,7 @@ impl ServerMessage {
             Self::Initial(_) => "initial",
             Self::SubscribeConfirmation(_) => "subscribe_confirmation",
             Self::UnsubscribeConfirmation(_) => "unsubscribe_confirmation",
+            Self::PublishConfirmation(_) => "publish_confirmation",
             Self::WisdomDistribution(_) => "wisdom_distribution",
             Self::Message(_) => "message",
             Self::ChannelStatus(_) => "channel_status",
@@ -47,31 +50,28 @@ impl ServerMessage {
         serde_json::to_string(self).expect("server messages always serialize")
     }
 
-    /// A `subscribe_confirmation` with status ok; `channel` is echoed only when the request
-    /// named one, so the original protocol sees exactly `{"status":"ok"}`.
-    pub fn subscribed(channel: Option<String>) -> Self {
+    /// A `subscribe_confirmation` with status ok; `channel` and `ref` are echoed only when
+    /// the request carried them, so the original protocol sees exactly `{"status":"ok"}`.
+    pub fn subscribed(channel: Option<String>, reference: Option<Ref>) -> Self {
         Self::SubscribeConfirmation(ConfirmationPayload {
             status: Status::Ok,
             channel,
+            reference,
         })
     }
 
     /// An `unsubscribe_confirmation` with status ok.
-    pub fn unsubscribed(channel: Option<String>) -> Self {
+    pub fn unsubscribed(channel: Option<String>, reference: Option<Ref>) -> Self {
         Self::UnsubscribeConfirmation(ConfirmationPayload {
             status: Status::Ok,
             channel,
+            reference,
         })
     }
 
     /// An `error` frame.
     pub fn error(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self::Error(ErrorPayload {
-            code,
-            message: message.into(),
-            request: None,
-            channel: None,
-        })
+        Self::Error(ErrorPayload::new(code, message))
     }
 }
 
@@ -98,6 +98,21 @@ pub struct ConfirmationPayload {
     /// The channel, when the request named one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
+    /// The request's `ref`, when it carried one.
+    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<Ref>,
+}
+
+/// Payload of `publish_confirmation`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishConfirmation {
+    /// The channel published to.
+    pub channel: String,
+    /// The sequence number the channel gave the message.
+    pub seq: u64,
+    /// The `ref` of the `publish` (a publish without one gets no confirmation).
+    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<Ref>,
 }
 
 /// Payload of `wisdom_distribution`.
@@ -107,8 +122,9 @@ pub struct WisdomPayload {
     pub message: String,
 }
 
-/// Payload of `message`: one publication on a channel.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Payload of `message`: one publication on a channel. It encodes through
+/// [`MessageRef`], the one encoder of `message` frames.
+#[derive(Debug, Clone, Deserialize)]
 pub struct ChannelMessage {
     /// The channel it was published to.
     pub channel: String,
@@ -117,8 +133,85 @@ pub struct ChannelMessage {
     pub seq: u64,
     /// When the hub accepted it, in milliseconds since the Unix epoch.
     pub time: u64,
-    /// The published JSON value, unchanged.
-    pub data: Value,
+    /// The published JSON value, exactly as the publisher wrote it.
+    pub data: Box<RawValue>,
+}
+
+// `RawValue` has no `PartialEq`: two messages are equal when their data texts are.
+impl PartialEq for ChannelMessage {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_ref() == other.as_ref()
+    }
+}
+
+impl ChannelMessage {
+    /// The borrowed form of this message.
+    pub fn as_ref(&self) -> MessageRef<'_> {
+        MessageRef {
+            channel: &self.channel,
+            seq: self.seq,
+            time: self.time,
+            data: &self.data,
+        }
+    }
+}
+
+impl Serialize for ChannelMessage {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.as_ref().serialize(serializer)
+    }
+}
+
+/// A `message` payload that borrows its parts: what the hub's fan-out encodes, once per
+/// publication, without copying the data first.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct MessageRef<'a> {
+    /// The channel it was published to.
+    pub channel: &'a str,
+    /// Per-channel sequence number (see [`ChannelMessage::seq`]).
+    pub seq: u64,
+    /// When the hub accepted it, in milliseconds since the Unix epoch.
+    pub time: u64,
+    /// The published JSON value, exactly as the publisher wrote it.
+    pub data: &'a RawValue,
+}
+
+impl PartialEq for MessageRef<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.channel, self.seq, self.time, self.data.get())
+            == (other.channel, other.seq, other.time, other.data.get())
+    }
+}
+
+#[derive(Serialize)]
+struct Envelope<P> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    payload: P,
+}
+
+fn encode<P: Serialize>(kind: &'static str, payload: P) -> String {
+    serde_json::to_string(&Envelope { kind, payload }).expect("frames always encode")
+}
+
+impl MessageRef<'_> {
+    /// The whole `message` frame, byte-identical to encoding [`ServerMessage::Message`].
+    pub fn to_json(&self) -> String {
+        encode("message", self)
+    }
+
+    /// The original protocol's `wisdom_distribution` frame for this data: a JSON string is
+    /// sent as the quote itself, any other value as its JSON text.
+    pub fn to_wisdom_json(&self) -> String {
+        let text = serde_json::from_str::<String>(self.data.get());
+        let message = text.as_deref().unwrap_or(self.data.get());
+        encode("wisdom_distribution", WisdomRef { message })
+    }
+}
+
+#[derive(Serialize)]
+struct WisdomRef<'a> {
+    message: &'a str,
 }
 
 /// Payload of `channel_status`.
@@ -135,6 +228,9 @@ pub struct ChannelStatus {
 pub struct PongPayload {
     /// The hub's clock, in milliseconds since the Unix epoch.
     pub time: u64,
+    /// The `ref` of the `ping`, when it carried one.
+    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<Ref>,
 }
 
 /// Payload of `error`.
@@ -150,4 +246,20 @@ pub struct ErrorPayload {
     /// The channel the rejected event named, when it named one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
+    /// The `ref` of the rejected event, when it carried one that could be read.
+    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<Ref>,
+}
+
+impl ErrorPayload {
+    /// An error with only a code and a message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            request: None,
+            channel: None,
+            reference: None,
+        }
+    }
 }

@@ -9,7 +9,7 @@ use crate::outbox::{Closing, Frame, Outbox};
 use crate::session::{Action, Session};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::SinkExt;
-use howl_protocol::{close, ErrorCode, ErrorPayload, ServerMessage};
+use howl_protocol::{close, ErrorCode, ErrorPayload, PublishConfirmation, ServerMessage};
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -109,12 +109,10 @@ fn run(
                                 break end;
                             }
                         }
-                        Some(Ok(Message::Binary(_))) => this.reject(ErrorPayload {
-                            code: ErrorCode::BinaryFrame,
-                            message: "binary frames are not supported; send JSON text frames".into(),
-                            request: None,
-                            channel: None,
-                        }),
+                        Some(Ok(Message::Binary(_))) => this.reject(ErrorPayload::new(
+                            ErrorCode::BinaryFrame,
+                            "binary frames are not supported; send JSON text frames",
+                        )),
                         Some(Ok(Message::Close(_))) => break End::ClientClosed,
                         // tungstenite answers WebSocket pings itself; both count as activity.
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
@@ -209,17 +207,30 @@ impl Connection {
                 channel,
                 data,
                 exclude_self,
+                reference,
             } => {
-                let data = serde_json::value::to_raw_value(&data).expect("a JSON value re-encodes");
                 let exclude = exclude_self.then_some(self.conn);
-                if let Err(error) = self.node.publish(channel.clone(), data, exclude).await {
-                    warn!(%channel, %error, "publish failed");
-                    self.reject(ErrorPayload {
-                        code: ErrorCode::BrokerUnavailable,
-                        message: error.to_string(),
-                        request: Some("publish".into()),
-                        channel: Some(channel),
-                    });
+                match self.node.publish(channel.clone(), data, exclude).await {
+                    // Without a `ref` success has no reply, as in the original protocol.
+                    Ok(receipt) => {
+                        if reference.is_some() {
+                            self.push(&ServerMessage::PublishConfirmation(PublishConfirmation {
+                                channel,
+                                seq: receipt.seq,
+                                reference,
+                            }));
+                        }
+                    }
+                    Err(error) => {
+                        debug!(%channel, %error, "publish refused");
+                        self.reject(ErrorPayload {
+                            code: ErrorCode::BrokerUnavailable,
+                            message: error.to_string(),
+                            request: Some("publish".into()),
+                            channel: Some(channel),
+                            reference,
+                        });
+                    }
                 }
             }
             Action::Watch { channel } => self.node.watch(&channel, self.conn, &self.outbox),

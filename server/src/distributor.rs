@@ -16,6 +16,8 @@ use tracing::{info, warn};
 pub async fn run(node: Arc<Node>, interval: Duration, shutdown: CancellationToken) {
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    // Logged once per outage, not once per skipped quote; the broker counts every failure.
+    let mut failing = false;
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => return,
@@ -31,6 +33,9 @@ pub async fn run(node: Arc<Node>, interval: Duration, shutdown: CancellationToke
         let data = serde_json::value::to_raw_value(quote).expect("a string encodes");
         match node.publish(DEFAULT_CHANNEL.to_owned(), data, None).await {
             Ok(receipt) => {
+                if std::mem::take(&mut failing) {
+                    info!("the broker is back: distributing quotes again");
+                }
                 node.metrics.quotes_distributed.fetch_add(1, Relaxed);
                 info!(
                     seq = receipt.seq,
@@ -38,7 +43,11 @@ pub async fn run(node: Arc<Node>, interval: Duration, shutdown: CancellationToke
                     "quote distributed"
                 )
             }
-            Err(error) => warn!(%error, "quote could not be distributed"),
+            Err(error) => {
+                if !std::mem::replace(&mut failing, true) {
+                    warn!(%error, "the broker is unavailable: skipping quotes until it is back");
+                }
+            }
         }
     }
 }

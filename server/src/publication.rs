@@ -2,7 +2,7 @@
 
 use crate::hub::ConnId;
 use crate::outbox::Frame;
-use serde::Serialize;
+use howl_protocol::MessageRef;
 use serde_json::value::RawValue;
 
 /// One message on a channel, with its place in the channel's sequence.
@@ -20,50 +20,27 @@ pub struct Publication {
     pub exclude: Option<ConnId>,
 }
 
-#[derive(Serialize)]
-struct Envelope<P> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    payload: P,
-}
-
-#[derive(Serialize)]
-struct MessagePayload<'a> {
-    channel: &'a str,
-    seq: u64,
-    time: u64,
-    data: &'a RawValue,
-}
-
-#[derive(Serialize)]
-struct WisdomPayload<'a> {
-    message: &'a str,
-}
-
 impl Publication {
-    /// The `message` frame, for connections that subscribed to the channel by name.
-    pub fn message_frame(&self) -> Frame {
-        let payload = MessagePayload {
+    /// The borrowed `message` payload of this publication.
+    pub fn as_message(&self) -> MessageRef<'_> {
+        MessageRef {
             channel: &self.channel,
             seq: self.seq,
             time: self.time,
             data: &self.data,
-        };
-        encode("message", payload)
+        }
+    }
+
+    /// The `message` frame, for connections that subscribed to the channel by name.
+    pub fn message_frame(&self) -> Frame {
+        Frame::from(self.as_message().to_json())
     }
 
     /// The original protocol's `wisdom_distribution` frame, for connections that subscribed
     /// without a channel. A string is sent as is; any other JSON value as its JSON text.
     pub fn wisdom_frame(&self) -> Frame {
-        let text = serde_json::from_str::<String>(self.data.get());
-        let message = text.as_deref().unwrap_or(self.data.get());
-        encode("wisdom_distribution", WisdomPayload { message })
+        Frame::from(self.as_message().to_wisdom_json())
     }
-}
-
-fn encode<P: Serialize>(kind: &'static str, payload: P) -> Frame {
-    let text = serde_json::to_string(&Envelope { kind, payload }).expect("frames always encode");
-    Frame::from(text)
 }
 
 #[cfg(test)]
@@ -94,7 +71,7 @@ mod tests {
             channel: "news".into(),
             seq: 7,
             time: 1_795_000_000_000,
-            data,
+            data: serde_json::value::to_raw_value(&data).unwrap(),
         });
         assert_eq!(decode_server(frame.as_str()).unwrap(), expected);
     }

@@ -171,9 +171,10 @@ async fn upgrade(
     }
     if !origin_allowed(&state.config.allowed_origins, &headers) {
         warn!(%peer, origin = ?headers.get(header::ORIGIN), "WebSocket from a disallowed origin refused");
+        state.node.metrics.count_error(ErrorCode::OriginNotAllowed);
         return ApiError::new(
             StatusCode::FORBIDDEN,
-            ErrorCode::InvalidPayload,
+            ErrorCode::OriginNotAllowed,
             "this origin may not open WebSockets here",
         )
         .into_response();

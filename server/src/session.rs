@@ -6,14 +6,14 @@
 
 use crate::hub::Form;
 use howl_protocol::{
-    decode_client, validate_channel, ClientMessage, ErrorCode, ErrorPayload, PongPayload,
+    decode_client, validate_channel, ClientMessage, ErrorCode, ErrorPayload, PongPayload, Ref,
     ServerMessage, DEFAULT_CHANNEL,
 };
-use serde_json::Value;
+use serde_json::value::RawValue;
 use std::collections::{HashMap, HashSet};
 
 /// What the connection must do for an accepted frame.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Action {
     /// Nothing beyond what the session already recorded.
     Nothing,
@@ -30,11 +30,12 @@ pub enum Action {
         channel: String,
         confirmation: Option<ServerMessage>,
     },
-    /// Publish `data` to `channel`.
+    /// Publish `data` to `channel`; with a `reference`, confirm with `publish_confirmation`.
     Publish {
         channel: String,
-        data: Value,
+        data: Box<RawValue>,
         exclude_self: bool,
+        reference: Option<Ref>,
     },
     /// Start `channel_status` notices for `channel`.
     Watch { channel: String },
@@ -42,6 +43,56 @@ pub enum Action {
     Unwatch { channel: String },
     /// The client ended the session: close with 1000.
     Disconnect,
+}
+
+// `RawValue` has no `PartialEq`; publish data compares by its text.
+impl PartialEq for Action {
+    fn eq(&self, other: &Self) -> bool {
+        use Action::*;
+        match (self, other) {
+            (Nothing, Nothing) | (Disconnect, Disconnect) => true,
+            (Reply(a), Reply(b)) => a == b,
+            (
+                Subscribe {
+                    channel,
+                    form,
+                    confirmation,
+                },
+                Subscribe {
+                    channel: c,
+                    form: f,
+                    confirmation: k,
+                },
+            ) => (channel, form, confirmation) == (c, f, k),
+            (
+                Unsubscribe {
+                    channel,
+                    confirmation,
+                },
+                Unsubscribe {
+                    channel: c,
+                    confirmation: k,
+                },
+            ) => (channel, confirmation) == (c, k),
+            (
+                Publish {
+                    channel,
+                    data,
+                    exclude_self,
+                    reference,
+                },
+                Publish {
+                    channel: c,
+                    data: d,
+                    exclude_self: e,
+                    reference: r,
+                },
+            ) => (channel, data.get(), exclude_self, reference) == (c, d.get(), e, r),
+            (Watch { channel }, Watch { channel: c })
+            | (Unwatch { channel }, Unwatch { channel: c }) => channel == c,
+            _ => false,
+        }
+    }
 }
 
 /// One connection's protocol state.
@@ -96,6 +147,7 @@ impl Session {
             message: e.message,
             request: e.request,
             channel: None,
+            reference: e.reference,
         })?;
         self.handle(message, now_ms)
     }
@@ -103,11 +155,13 @@ impl Session {
     /// Handles one decoded event received at `now_ms`.
     pub fn handle(&mut self, message: ClientMessage, now_ms: u64) -> Result<Action, ErrorPayload> {
         let request = message.type_name();
+        let reference = message.reference().cloned();
         let reject = |code, text: String, channel: Option<&str>| ErrorPayload {
             code,
             message: text,
             request: Some(request.to_owned()),
             channel: channel.map(str::to_owned),
+            reference: reference.clone(),
         };
         if message.id() != self.id {
             let text = format!("id {:?} is not this connection's id", message.id());
@@ -154,7 +208,7 @@ impl Session {
                 Action::Subscribe {
                     channel,
                     form,
-                    confirmation: ServerMessage::subscribed(p.channel),
+                    confirmation: ServerMessage::subscribed(p.channel, p.reference),
                 }
             }
             ClientMessage::Unsubscribe(p) => {
@@ -162,11 +216,10 @@ impl Session {
                 check_channel(channel)?;
                 self.subscriptions.remove(channel);
                 // The original protocol has no unsubscribe confirmation: only a client that
-                // names the channel (and so speaks the extended protocol) gets one.
-                let confirmation = p
-                    .channel
-                    .clone()
-                    .map(|c| ServerMessage::unsubscribed(Some(c)));
+                // names the channel or gives a `ref` (and so speaks the extended protocol)
+                // gets one.
+                let confirmation = (p.channel.is_some() || p.reference.is_some())
+                    .then(|| ServerMessage::unsubscribed(p.channel.clone(), p.reference));
                 Action::Unsubscribe {
                     channel: channel.to_owned(),
                     confirmation,
@@ -178,6 +231,7 @@ impl Session {
                     channel: p.channel,
                     data: p.data,
                     exclude_self: p.exclude_self,
+                    reference: p.reference,
                 }
             }
             ClientMessage::Watch(p) => {
@@ -200,9 +254,10 @@ impl Session {
                 self.watches.remove(&p.channel);
                 Action::Unwatch { channel: p.channel }
             }
-            ClientMessage::Ping(_) => {
-                Action::Reply(ServerMessage::Pong(PongPayload { time: now_ms }))
-            }
+            ClientMessage::Ping(p) => Action::Reply(ServerMessage::Pong(PongPayload {
+                time: now_ms,
+                reference: p.reference,
+            })),
             ClientMessage::Disconnect(_) => Action::Disconnect,
         })
     }

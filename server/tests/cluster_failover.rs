@@ -1,5 +1,6 @@
 //! A cluster under failure: one quote distributor for the whole cluster with takeover when
-//! its node dies, and Redis outages (local delivery continues, health degrades, cross-node
+//! its node dies, and Redis outages (publishes are refused with `broker_unavailable` instead
+//! of being half-delivered, health degrades, local operations continue, and cross-node
 //! delivery resumes after Redis returns without restarting any node).
 
 mod common;
@@ -95,7 +96,7 @@ async fn one_distributor_for_the_cluster_and_takeover_when_it_dies() {
 }
 
 #[tokio::test]
-async fn redis_outage_keeps_local_delivery_and_recovers_without_restarts() {
+async fn redis_outage_refuses_publishes_and_recovers_without_restarts() {
     let mut redis = RedisServer::start().await;
     let a = Node::start(&redis, "a", &[]).await;
     let b = Node::start(&redis, "b", &[]).await;
@@ -121,23 +122,28 @@ async fn redis_outage_keeps_local_delivery_and_recovers_without_restarts() {
     let (status, _) = a.get_json("/api/channels").await;
     assert_eq!(status, 503, "cluster counts are unknown during the outage");
 
-    // Local delivery continues, over WebSocket and HTTP; the messages cannot cross nodes,
-    // which is counted.
+    // A publish cannot be numbered by the cluster, so it is refused, over WebSocket (with
+    // the request's ref) and HTTP, and nobody receives it: not even this node's subscribers.
     publisher
-        .send_event("publish", json!({"channel": "news", "data": "during"}))
+        .send_event(
+            "publish",
+            json!({"channel": "news", "data": "during", "ref": 7}),
+        )
         .await;
-    assert_eq!(next_message(&mut on_a, "news").await, (2, json!("during")));
+    let error = publisher.recv_type("error").await;
+    assert_eq!(error["payload"]["code"], "broker_unavailable", "{error}");
+    assert_eq!(error["payload"]["ref"], 7, "{error}");
+    assert_eq!(error["payload"]["channel"], "news", "{error}");
     let (status, body) = a
         .post("/api/channels/news/publish", r#""during http""#)
         .await;
-    assert_eq!(status, 200);
-    assert_eq!(body, json!({"channel": "news", "seq": 3, "subscribers": 1}));
-    assert_eq!(
-        next_message(&mut on_a, "news").await,
-        (3, json!("during http"))
-    );
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"]["code"], "broker_unavailable", "{body}");
     assert_eq!(a.metric("howl_broker_publish_failures_total").await, 2.0);
     assert_eq!(a.metric("howl_broker_connected").await, 0.0);
+    // Local operations go on: the subscriber is still served (its ping is answered) and
+    // received nothing from the refused publishes.
+    assert_eq!(on_a.sync().await, Vec::<Value>::new());
 
     // Redis comes back empty on the same port; the nodes reconnect and resubscribe.
     redis.restart().await;
@@ -152,20 +158,16 @@ async fn redis_outage_keeps_local_delivery_and_recovers_without_restarts() {
     assert_eq!(redis.numsub("howl:news").await, 2);
 
     // Cross-node delivery works again both ways, and numbering continues above what was
-    // used, although Redis lost its counter.
+    // used, although Redis lost its counter: no number was spent on the refused messages.
     publisher
         .send_event("publish", json!({"channel": "news", "data": "after"}))
         .await;
-    assert_eq!(next_message(&mut on_a, "news").await, (4, json!("after")));
-    assert_eq!(
-        next_message(&mut on_b, "news").await,
-        (4, json!("after")),
-        "b missed the outage's messages and gets the next one"
-    );
+    assert_eq!(next_message(&mut on_a, "news").await, (2, json!("after")));
+    assert_eq!(next_message(&mut on_b, "news").await, (2, json!("after")));
     let (_, body) = b.post("/api/channels/news/publish", r#""from b""#).await;
-    assert_eq!(body, json!({"channel": "news", "seq": 5, "subscribers": 2}));
-    assert_eq!(next_message(&mut on_a, "news").await, (5, json!("from b")));
-    assert_eq!(next_message(&mut on_b, "news").await, (5, json!("from b")));
+    assert_eq!(body, json!({"channel": "news", "seq": 3, "subscribers": 2}));
+    assert_eq!(next_message(&mut on_a, "news").await, (3, json!("from b")));
+    assert_eq!(next_message(&mut on_b, "news").await, (3, json!("from b")));
 }
 
 #[tokio::test]

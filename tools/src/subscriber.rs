@@ -26,24 +26,24 @@ pub struct SubOptions {
 }
 
 /// The latency of a message in ms: from the publisher's `sent_at` (howl-pub stamps it into
-/// the data) when present, otherwise from the hub's own timestamp. `None` for the legacy
-/// quote form, which carries no time.
-pub fn latency_ms(message: &Message, now_ms: u64) -> Option<u64> {
+/// the data) when present, otherwise from the hub's own timestamp.
+pub fn latency_ms(message: &Message, now_ms: u64) -> u64 {
     let sent = message
         .data
         .get("sent_at")
         .and_then(serde_json::Value::as_u64)
-        .or(message.time)?;
-    Some(now_ms.saturating_sub(sent))
+        .unwrap_or(message.time);
+    now_ms.saturating_sub(sent)
 }
 
 /// One printed line: `<channel> #<seq> latency=<ms>ms <data>`.
 pub fn format_line(message: &Message, now_ms: u64) -> String {
-    let seq = message.seq.map_or("-".to_owned(), |s| s.to_string());
-    let latency = latency_ms(message, now_ms).map_or("-".to_owned(), |l| l.to_string());
     format!(
         "{} #{} latency={}ms {}",
-        message.channel, seq, latency, message.data
+        message.channel,
+        message.seq,
+        latency_ms(message, now_ms),
+        message.data
     )
 }
 
@@ -124,10 +124,10 @@ mod tests {
         let mut m = Message {
             channel: "pack".into(),
             data: json!({"text": "hi", "sent_at": 1_000}),
-            seq: Some(4),
-            time: Some(1_010),
+            seq: 4,
+            time: 1_010,
         };
-        assert_eq!(latency_ms(&m, 1_025), Some(25));
+        assert_eq!(latency_ms(&m, 1_025), 25);
         // The data is printed as its JSON text; key order depends on serde_json's features,
         // which the workspace may unify differently, so compare with the value's own text.
         assert_eq!(
@@ -135,8 +135,6 @@ mod tests {
             format!("pack #4 latency=25ms {}", m.data)
         );
         m.data = json!("plain");
-        assert_eq!(latency_ms(&m, 1_025), Some(15));
-        m.time = None;
-        assert_eq!(latency_ms(&m, 1_025), None);
+        assert_eq!(latency_ms(&m, 1_025), 15);
     }
 }

@@ -11,11 +11,6 @@ pub fn local_time(epoch_ms: u64) -> String {
     )
 }
 
-/// The current time, in milliseconds since the Unix epoch.
-pub fn now_ms() -> u64 {
-    js_sys::Date::now() as u64
-}
-
 fn hms(hours: u32, minutes: u32, seconds: u32, millis: u32) -> String {
     format!("{hours:02}:{minutes:02}:{seconds:02}.{millis:03}")
 }

@@ -1,7 +1,6 @@
 //! The UI's link to Howl: the user's actions (connect, subscribe, publish, …) carried out
 //! through the SDK adapter, and the SDK's events turned into signal updates.
 
-use crate::clock;
 use crate::draft::Draft;
 use crate::sdk::{Connection, ConnectionState, Event, Message, View, DEFAULT_CHANNEL};
 use crate::state::{AppState, FeedEntry, Notice, Subscription};
@@ -206,8 +205,8 @@ fn apply(state: AppState, event: &Event, view: &View) {
 fn feed_entry(message: &Message) -> FeedEntry {
     FeedEntry {
         channel: message.channel.clone(),
-        seq: message.seq,
-        time_ms: message.time.unwrap_or_else(clock::now_ms),
+        seq: Some(message.seq),
+        time_ms: message.time,
         text: match &message.data {
             Value::String(text) => text.clone(),
             other => other.to_string(),

@@ -6,7 +6,7 @@ use super::requests::Kind;
 use super::{ClientSession, Conn};
 use crate::dedup::Verdict;
 use crate::event::{Event, Message};
-use howl_protocol::{decode_server, ChannelMessage, ErrorCode, ServerMessage, DEFAULT_CHANNEL};
+use howl_protocol::{decode_server, ChannelMessage, ErrorCode, ServerMessage};
 use serde_json::Value;
 
 impl ClientSession {
@@ -45,17 +45,11 @@ impl ClientSession {
             ServerMessage::UnsubscribeConfirmation(p) => {
                 self.on_confirmation(Kind::Unsubscribe, p.channel)
             }
-            ServerMessage::WisdomDistribution(w) => {
-                if self.channels.contains_key(DEFAULT_CHANNEL) {
-                    self.emit(Event::Message(Message {
-                        channel: DEFAULT_CHANNEL.to_owned(),
-                        data: Value::String(w.message),
-                        seq: None,
-                        time: None,
-                    }));
-                } else {
-                    self.stats.unsolicited_dropped += 1;
-                }
+            // This session always subscribes by name, so the original protocol's
+            // `wisdom_distribution` and confirmations of publishes it did not ask for
+            // (it sends no `ref`) are unexpected here.
+            ServerMessage::WisdomDistribution(_) | ServerMessage::PublishConfirmation(_) => {
+                self.stats.unexpected_ignored += 1
             }
             ServerMessage::Message(m) => self.deliver(m),
             ServerMessage::ChannelStatus(s) => {
@@ -94,11 +88,13 @@ impl ClientSession {
             self.stats.duplicates_dropped += 1;
             return;
         }
+        // The frame was valid JSON, so its data parses.
+        let data = serde_json::from_str::<Value>(m.data.get()).unwrap_or(Value::Null);
         self.emit(Event::Message(Message {
             channel: m.channel,
-            data: m.data,
-            seq: Some(m.seq),
-            time: Some(m.time),
+            data,
+            seq: m.seq,
+            time: m.time,
         }));
     }
 }

@@ -222,7 +222,7 @@ impl ClientSession {
                     }
                     live.pings_in_flight.push_back(now);
                     let id = self.id.clone().unwrap_or_default();
-                    self.send(ClientMessage::Ping(IdPayload { id }));
+                    self.send(ClientMessage::Ping(IdPayload::new(id)));
                 }
             }
         }
@@ -241,7 +241,7 @@ impl ClientSession {
             return;
         }
         if let (Conn::Ready(_), Some(id)) = (&self.conn, self.id.clone()) {
-            self.send(ClientMessage::Disconnect(IdPayload { id }));
+            self.send(ClientMessage::Disconnect(IdPayload::new(id)));
         }
         if !matches!(self.conn, Conn::None) {
             self.out.push_back(Output::Close {
@@ -270,7 +270,7 @@ impl ClientSession {
             silent_since: None,
             pings_in_flight: VecDeque::new(),
         });
-        self.send(ClientMessage::Connect(IdPayload { id: id.clone() }));
+        self.send(ClientMessage::Connect(IdPayload::new(id.clone())));
         self.id = Some(id);
         if self.state == ConnectionState::Reconnecting {
             self.stats.reconnects += 1;

@@ -102,11 +102,13 @@ impl ClientSession {
     ) -> Result<(), ClientError> {
         self.check_command(channel)?;
         let id = self.ready_id().ok_or(ClientError::NotConnected)?;
+        let data = serde_json::value::to_raw_value(&data).expect("a JSON value encodes");
         let frame = ClientMessage::Publish(PublishPayload {
             id,
             channel: channel.to_owned(),
             data,
             exclude_self,
+            reference: None,
         })
         .to_json();
         let limit = self.config.max_frame_bytes;
@@ -129,6 +131,7 @@ impl ClientSession {
                 self.send(ClientMessage::Watch(ChannelPayload {
                     id,
                     channel: channel.to_owned(),
+                    reference: None,
                 }));
             }
         }
@@ -143,6 +146,7 @@ impl ClientSession {
                 self.send(ClientMessage::Unwatch(ChannelPayload {
                     id,
                     channel: channel.to_owned(),
+                    reference: None,
                 }));
             }
         }
@@ -164,6 +168,7 @@ impl ClientSession {
             self.send(ClientMessage::Watch(ChannelPayload {
                 id: id.clone(),
                 channel,
+                reference: None,
             }));
         }
     }
@@ -320,6 +325,7 @@ impl ClientSession {
         let payload = SubscriptionPayload {
             id: self.id.clone().unwrap_or_default(),
             channel: Some(channel.to_owned()),
+            reference: None,
         };
         self.send(match kind {
             Kind::Subscribe => ClientMessage::Subscribe(payload),

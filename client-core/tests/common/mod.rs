@@ -99,11 +99,11 @@ pub fn ping(id: &str) -> String {
 }
 
 pub fn subscribed(channel: &str) -> String {
-    ServerMessage::subscribed(Some(channel.into())).to_json()
+    ServerMessage::subscribed(Some(channel.into()), None).to_json()
 }
 
 pub fn unsubscribed(channel: &str) -> String {
-    ServerMessage::unsubscribed(Some(channel.into())).to_json()
+    ServerMessage::unsubscribed(Some(channel.into()), None).to_json()
 }
 
 pub fn message(channel: &str, seq: u64, time: u64, data: Value) -> String {
@@ -111,13 +111,17 @@ pub fn message(channel: &str, seq: u64, time: u64, data: Value) -> String {
         channel: channel.into(),
         seq,
         time,
-        data,
+        data: serde_json::value::to_raw_value(&data).unwrap(),
     })
     .to_json()
 }
 
 pub fn pong(time: u64) -> String {
-    ServerMessage::Pong(PongPayload { time }).to_json()
+    ServerMessage::Pong(PongPayload {
+        time,
+        reference: None,
+    })
+    .to_json()
 }
 
 impl Driver {

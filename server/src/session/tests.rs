@@ -34,7 +34,7 @@ fn original_subscribe_is_legacy_on_the_default_channel() {
         Action::Subscribe {
             channel: DEFAULT_CHANNEL.into(),
             form: Form::Wisdom,
-            confirmation: ServerMessage::subscribed(None),
+            confirmation: ServerMessage::subscribed(None, None),
         }
     );
     let action = session
@@ -62,7 +62,7 @@ fn named_subscribe_echoes_the_channel() {
         Action::Subscribe {
             channel: "news".into(),
             form: Form::Named,
-            confirmation: ServerMessage::subscribed(Some("news".into())),
+            confirmation: ServerMessage::subscribed(Some("news".into()), None),
         }
     );
     let action = session
@@ -72,7 +72,7 @@ fn named_subscribe_echoes_the_channel() {
         action,
         Action::Unsubscribe {
             channel: "news".into(),
-            confirmation: Some(ServerMessage::unsubscribed(Some("news".into()))),
+            confirmation: Some(ServerMessage::unsubscribed(Some("news".into()), None)),
         }
     );
 }
@@ -117,7 +117,10 @@ fn ping_is_answered_with_the_server_time() {
         .unwrap();
     assert_eq!(
         action,
-        Action::Reply(ServerMessage::Pong(PongPayload { time: 1234 }))
+        Action::Reply(ServerMessage::Pong(PongPayload {
+            time: 1234,
+            reference: None
+        }))
     );
 }
 
@@ -170,13 +173,14 @@ fn subscriptions_are_capped() {
 fn publish_and_watch_carry_their_channel() {
     let mut session = connected();
     let payload =
-        format!(r#"{{"id":"{ID}","channel":"news","data":{{"x":1}},"exclude_self":true}}"#);
+        format!(r#"{{"id":"{ID}","channel":"news","data":{{"x": 1.10}},"exclude_self":true}}"#);
     assert_eq!(
         session.handle_text(&frame("publish", &payload), 0),
         Ok(Action::Publish {
             channel: "news".into(),
-            data: serde_json::json!({"x": 1}),
-            exclude_self: true
+            data: RawValue::from_string(r#"{"x": 1.10}"#.into()).unwrap(),
+            exclude_self: true,
+            reference: None,
         })
     );
     let payload = format!(r#"{{"id":"{ID}","channel":"news"}}"#);
@@ -194,4 +198,59 @@ fn publish_and_watch_carry_their_channel() {
         })
     );
     assert_eq!(session.watches().count(), 0);
+}
+
+#[test]
+fn replies_and_errors_echo_the_ref() {
+    let mut session = connected();
+    let sub = format!(r#"{{"id":"{ID}","channel":"news","ref":"s1"}}"#);
+    assert_eq!(
+        session.handle_text(&frame("subscribe", &sub), 0),
+        Ok(Action::Subscribe {
+            channel: "news".into(),
+            form: Form::Named,
+            confirmation: ServerMessage::subscribed(Some("news".into()), Some("s1".into())),
+        })
+    );
+    // Even the original, channel-less unsubscribe is confirmed once it carries a ref.
+    let unsub = format!(r#"{{"id":"{ID}","ref":2}}"#);
+    assert_eq!(
+        session.handle_text(&frame("unsubscribe", &unsub), 0),
+        Ok(Action::Unsubscribe {
+            channel: DEFAULT_CHANNEL.into(),
+            confirmation: Some(ServerMessage::unsubscribed(None, Some(Ref::Int(2)))),
+        })
+    );
+    let ping = format!(r#"{{"id":"{ID}","ref":3}}"#);
+    assert_eq!(
+        session.handle_text(&frame("ping", &ping), 9),
+        Ok(Action::Reply(ServerMessage::Pong(PongPayload {
+            time: 9,
+            reference: Some(Ref::Int(3))
+        })))
+    );
+    let publish = format!(r#"{{"id":"{ID}","channel":"a b","data":1,"ref":4}}"#);
+    let err = session
+        .handle_text(&frame("publish", &publish), 0)
+        .unwrap_err();
+    assert_eq!(
+        (err.code, err.reference),
+        (ErrorCode::InvalidChannel, Some(Ref::Int(4)))
+    );
+    let wrong_id = r#"{"id":"other","ref":"w"}"#;
+    let err = session
+        .handle_text(&frame("ping", wrong_id), 0)
+        .unwrap_err();
+    assert_eq!(
+        (err.code, err.reference),
+        (ErrorCode::WrongId, Some("w".into()))
+    );
+    let missing_data = format!(r#"{{"id":"{ID}","channel":"news","ref":5}}"#);
+    let err = session
+        .handle_text(&frame("publish", &missing_data), 0)
+        .unwrap_err();
+    assert_eq!(
+        (err.code, err.reference),
+        (ErrorCode::InvalidPayload, Some(Ref::Int(5)))
+    );
 }

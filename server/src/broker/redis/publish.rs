@@ -1,7 +1,9 @@
 //! Publishing: one Lua script numbers the message and `PUBLISH`es it atomically, so every
 //! node sees the same `seq` for it and messages on a channel travel in `seq` order. The
-//! publishing node delivers to its own subscribers directly, so that keeps working while
-//! Redis is away.
+//! publishing node delivers to its own subscribers directly once Redis has numbered the
+//! message. While Redis is away a publish fails: a message is never delivered under a number
+//! that only this node made up, since another node could give the same number to another
+//! message.
 
 use super::{envelope, Shared};
 use crate::broker::{BrokerError, PublishReceipt, PublishRequest};
@@ -77,15 +79,6 @@ impl Sequences {
             }
         }
     }
-
-    /// The next number for a message that only this node delivers (Redis unreachable).
-    fn next_local(&self, channel: &str) -> u64 {
-        let mut shard = self.shard(channel).lock();
-        let high = shard.entry(channel.to_owned()).or_insert(0);
-        // Saturating: a backend's envelope may have carried any seq.
-        *high = high.saturating_add(1);
-        *high
-    }
 }
 
 /// Lets a warning through at most once a second, so an outage under load is logged without
@@ -117,41 +110,31 @@ pub(super) async fn publish(
         exclude,
     } = request;
     let time = now_millis();
-    let numbered = match shared.link.connection() {
-        Some(mut connection) => {
-            let keys = &shared.keys;
-            let (head, tail) = envelope::encode_parts(&shared.settings.node_id, time, &data);
-            let result = PUBLISH
-                .key(keys.seq(&channel))
-                .key(&keys.nodes)
-                .arg(keys.channel(&channel))
-                .arg(shared.sequences.floor(&channel))
-                .arg(head)
-                .arg(tail)
-                .arg(keys.node_prefix())
-                .arg(&shared.settings.node_id)
-                .arg(&channel)
-                .invoke_async::<(u64, u64)>(&mut connection)
-                .await;
-            result
-                .inspect_err(|error| warn!(%channel, %error, "publishing to Redis failed"))
-                .ok()
-        }
-        None => None,
+    let Some(mut connection) = shared.link.connection() else {
+        return Err(unavailable(
+            shared,
+            &channel,
+            time,
+            "no connection to Redis".into(),
+        ));
     };
-    let (seq, others) = match numbered {
-        Some((seq, others)) => {
-            shared.sequences.observe(&channel, seq);
-            (seq, others as usize)
-        }
-        None => {
-            let failures = shared.metrics.broker_publish_failures.fetch_add(1, Relaxed) + 1;
-            if shared.failure_log.ready(time) {
-                warn!(%channel, failures, "Redis unreachable: messages reach this node's subscribers only");
-            }
-            (shared.sequences.next_local(&channel), 0)
-        }
-    };
+    let keys = &shared.keys;
+    let (head, tail) = envelope::encode_parts(&shared.settings.node_id, time, &data);
+    let (seq, others) = PUBLISH
+        .key(keys.seq(&channel))
+        .key(&keys.nodes)
+        .arg(keys.channel(&channel))
+        .arg(shared.sequences.floor(&channel))
+        .arg(head)
+        .arg(tail)
+        .arg(keys.node_prefix())
+        .arg(&shared.settings.node_id)
+        .arg(&channel)
+        .invoke_async::<(u64, u64)>(&mut connection)
+        .await
+        .map_err(|error| unavailable(shared, &channel, time, error.to_string()))?;
+    shared.sequences.observe(&channel, seq);
+    let others = others as usize;
     let publication = Publication {
         channel,
         seq,
@@ -164,4 +147,13 @@ pub(super) async fn publish(
         seq,
         subscribers: local + others,
     })
+}
+
+/// Logs (throttled) why a publish could not reach Redis and makes the error the publisher
+/// gets; the node counts the failure.
+fn unavailable(shared: &Shared, channel: &str, time: u64, reason: String) -> BrokerError {
+    if shared.failure_log.ready(time) {
+        warn!(%channel, %reason, "publishing to Redis failed: the message was refused");
+    }
+    BrokerError::Unavailable(reason)
 }
