@@ -17,12 +17,16 @@ COPY --from=node /usr/local/bin/node /usr/local/bin/node
 COPY --from=node /usr/local/lib/node_modules /usr/local/lib/node_modules
 RUN ln -s /usr/local/lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm
 RUN rustup target add wasm32-unknown-unknown
-# wasm-bindgen-cli must equal the wasm-bindgen crate in Cargo.lock; `--locked` fails for this
-# version (a dependency it pins is gone from the registry), so it is built without.
-RUN cargo install trunk --version 0.21.14 --locked \
- && cargo install wasm-bindgen-cli --version =0.2.130
+RUN cargo install trunk --version 0.21.14 --locked
 
 WORKDIR /src
+# wasm-bindgen-cli must equal the wasm-bindgen crate pinned in the root Cargo.toml (read by
+# scripts/wasm-bindgen-version.sh); `--locked` fails for this version (a dependency it pins is
+# gone from the registry), so it is built without.
+COPY Cargo.toml ./
+COPY scripts/wasm-bindgen-version.sh scripts/
+RUN cargo install wasm-bindgen-cli --version "=$(scripts/wasm-bindgen-version.sh)"
+
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .

@@ -10,7 +10,9 @@ cd "$(dirname "$0")/.."
 
 mode="${1:-test}"
 TRUNK_VERSION=0.21.14
-WASM_BINDGEN_VERSION=0.2.130
+# Pinned once, in the root Cargo.toml; this also fails (saying what to fix) if Cargo.lock or
+# Trunk.toml disagree with the pin.
+WASM_BINDGEN_VERSION=$(scripts/wasm-bindgen-version.sh --check)
 
 log() { printf '\033[1;34m[ensure-tools]\033[0m %s\n' "$*" >&2; }
 

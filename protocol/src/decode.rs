@@ -41,7 +41,7 @@ struct Envelope<'a> {
 }
 
 fn read_envelope(text: &str) -> Result<Envelope<'_>, DecodeError> {
-    serde_json::from_str::<Envelope>(text).map_err(|e| {
+    serde_json::from_str::<Envelope<'_>>(text).map_err(|e| {
         let code = if e.is_data() {
             ErrorCode::InvalidPayload
         } else {

@@ -115,23 +115,37 @@ pub enum ConfigError {
     /// The config file could not be read.
     #[error("cannot read config file {path}: {source}")]
     Read {
+        /// The file named by `--config` / `HOWL_CONFIG`.
         path: PathBuf,
+        /// Why reading it failed.
         source: std::io::Error,
     },
     /// The config file is not valid TOML.
     #[error("config file {path} is not valid TOML: {source}")]
     Toml {
+        /// The config file.
         path: PathBuf,
+        /// The parser's error, with the line and column.
         source: toml::de::Error,
     },
     /// The config file has a key that is no setting.
     #[error("config file {path}: unknown setting {key:?}")]
-    UnknownKey { path: PathBuf, key: String },
+    UnknownKey {
+        /// The config file.
+        path: PathBuf,
+        /// The key as written in the file.
+        key: String,
+    },
     /// A value in the config file has an unusable type.
     #[error(
         "config file {path}: setting {key:?} must be a string, number, boolean or list of them"
     )]
-    BadValue { path: PathBuf, key: String },
+    BadValue {
+        /// The config file.
+        path: PathBuf,
+        /// The key whose value is unusable.
+        key: String,
+    },
 }
 
 fn parse_seconds(text: &str) -> Result<Duration, String> {

@@ -21,26 +21,42 @@ pub enum Action {
     Reply(ServerMessage),
     /// Subscribe, then send the confirmation.
     Subscribe {
+        /// The validated channel name (the default channel for a channel-less subscribe).
         channel: String,
+        /// How the client asked, which decides the frames it receives.
         form: Form,
+        /// The `subscribe_confirmation` to send.
         confirmation: ServerMessage,
     },
     /// Unsubscribe (when subscribed), then send the confirmation, if any.
     Unsubscribe {
+        /// The validated channel name.
         channel: String,
+        /// The confirmation to send; `None` for the original protocol's channel-less
+        /// unsubscribe, which gets none.
         confirmation: Option<ServerMessage>,
     },
     /// Publish `data` to `channel`; with a `reference`, confirm with `publish_confirmation`.
     Publish {
+        /// The validated channel name.
         channel: String,
+        /// The client's JSON value, exactly as it was written.
         data: Box<RawValue>,
+        /// Whether this connection must not receive its own message.
         exclude_self: bool,
+        /// The request's `ref`: confirm with it when present.
         reference: Option<Ref>,
     },
     /// Start `channel_status` notices for `channel`.
-    Watch { channel: String },
+    Watch {
+        /// The validated channel name.
+        channel: String,
+    },
     /// Stop them.
-    Unwatch { channel: String },
+    Unwatch {
+        /// The validated channel name.
+        channel: String,
+    },
     /// The client ended the session: close with 1000.
     Disconnect,
 }

@@ -6,7 +6,7 @@
 //! - [`driver`]: runs a sans-IO [`howl_client_core::ClientSession`] over tokio-tungstenite.
 //! - [`publisher`]: `howl-pub`, which publishes only while its channel has subscribers.
 //! - [`subscriber`]: `howl-sub`, which prints each message with its latency.
-//! - [`bench`]: `howl-bench`, the load generator and its report.
+//! - [`bench`](mod@bench): `howl-bench`, the load generator and its report.
 //! - [`logging`]: log output of the binaries.
 //! - [`signal`]: ending on Ctrl-C or SIGTERM.
 

@@ -1,7 +1,7 @@
 //! The client session state machine: connection lifecycle, timers and the output queue.
 //!
 //! Split by concern: this file holds the connection lifecycle (connect, handshake, loss,
-//! backoff, disconnect) and timers; [`inbound`] decodes server frames; [`requests`] owns the
+//! backoff, disconnect) and timers; `inbound` decodes server frames; `requests` owns the
 //! subscription set, pending requests and the application's commands.
 
 mod inbound;

@@ -16,7 +16,7 @@
 //! - [`progress`]: the progress bar.
 //! - [`report`]: the result, its JSON file and the human summary.
 //! - [`plot`]: the latency percentile plot (SVG).
-//! - [`run`]: the phases of a run.
+//! - [`run`](mod@run): the phases of a run.
 
 pub mod options;
 pub mod payload;

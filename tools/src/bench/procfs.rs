@@ -3,6 +3,8 @@
 use std::io;
 
 /// Clock ticks per second of /proc CPU times.
+// unsafe: libc's sysconf is the only way to read _SC_CLK_TCK; std does not expose it.
+#[allow(unsafe_code)]
 fn ticks_per_second() -> f64 {
     // SAFETY: sysconf has no preconditions.
     let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
@@ -62,6 +64,8 @@ fn parse_run_delay(schedstat: &str) -> Option<u64> {
 }
 
 /// CPU seconds this process has used (user + system), at µs resolution.
+// unsafe: getrusage through libc; std has no API for this process's CPU time.
+#[allow(unsafe_code)]
 pub fn own_cpu_seconds() -> f64 {
     // SAFETY: getrusage writes into the zeroed struct we own.
     let usage = unsafe {
@@ -74,6 +78,8 @@ pub fn own_cpu_seconds() -> f64 {
 }
 
 /// Raises this process's open-files soft limit to its hard limit; returns the new soft limit.
+// unsafe: getrlimit/setrlimit through libc; std cannot change resource limits.
+#[allow(unsafe_code)]
 pub fn raise_nofile_limit() -> io::Result<u64> {
     // SAFETY: getrlimit/setrlimit read and write the struct we own.
     unsafe {
