@@ -13,8 +13,12 @@ pub const MESSAGE_TOO_BIG: u16 = 1009;
 pub const HEARTBEAT_TIMEOUT: u16 = 4000;
 /// The client read too slowly: its outgoing queue overflowed or a write stalled.
 pub const SLOW_CONSUMER: u16 = 4001;
-/// The `connect` handshake did not finish in time.
+/// The `connect` handshake did not finish in time: the server sends it when no valid
+/// `connect` arrived within `--connect-timeout`, the client session when no `initial` did.
 pub const HANDSHAKE_TIMEOUT: u16 = 4002;
+/// The client kept sending faster than the rate limit allowed for longer than the grace
+/// period (`--client-rate-grace`); it may reconnect after backing off.
+pub const RATE_LIMITED: u16 = 4005;
 
 /// Whether a client should reconnect after a connection closed with `code`: always, except
 /// after a normal end, which means the other side does not want this client back.
@@ -35,6 +39,7 @@ mod tests {
             HEARTBEAT_TIMEOUT,
             SLOW_CONSUMER,
             HANDSHAKE_TIMEOUT,
+            RATE_LIMITED,
             1006,
             1011,
         ] {

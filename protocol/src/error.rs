@@ -28,8 +28,11 @@ pub enum ErrorCode {
     TooManySubscriptions,
     /// The message or request body is larger than the hub accepts.
     MessageTooLarge,
-    /// The connection sends faster than the hub accepts.
+    /// The connection sends faster than the hub accepts: the frame was not processed.
     RateLimited,
+    /// The hub holds as many connections as it allows, in total (HTTP 503) or from this
+    /// client's address (HTTP 429).
+    TooManyConnections,
     /// The cluster broker could not carry the message to other nodes.
     BrokerUnavailable,
     /// The requested resource does not exist (HTTP API).
@@ -45,7 +48,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code the hub can send, in declaration order (used for metrics labels).
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 16] = [
         Self::MalformedJson,
         Self::UnknownType,
         Self::InvalidPayload,
@@ -57,6 +60,7 @@ impl ErrorCode {
         Self::TooManySubscriptions,
         Self::MessageTooLarge,
         Self::RateLimited,
+        Self::TooManyConnections,
         Self::BrokerUnavailable,
         Self::NotFound,
         Self::ShuttingDown,
@@ -77,6 +81,7 @@ impl ErrorCode {
             Self::TooManySubscriptions => "too_many_subscriptions",
             Self::MessageTooLarge => "message_too_large",
             Self::RateLimited => "rate_limited",
+            Self::TooManyConnections => "too_many_connections",
             Self::BrokerUnavailable => "broker_unavailable",
             Self::NotFound => "not_found",
             Self::ShuttingDown => "shutting_down",

@@ -55,6 +55,47 @@ pub struct Config {
     #[arg(long, env = "HOWL_MAX_SUBSCRIPTIONS", default_value = "256")]
     pub max_subscriptions: usize,
 
+    /// Seconds a new connection has to send a valid `connect`; then it is closed with 4002.
+    /// Nothing sent before `connect`, a `ping` included, extends it.
+    #[arg(long, env = "HOWL_CONNECT_TIMEOUT", default_value = "10", value_parser = parse_seconds)]
+    pub connect_timeout: Duration,
+
+    /// Most WebSocket connections the node holds; more are refused with HTTP 503
+    /// [default: 90 % of the open-files limit].
+    #[arg(long, env = "HOWL_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+
+    /// Most WebSocket connections from one client address; more are refused with HTTP 429.
+    #[arg(long, env = "HOWL_MAX_CONNECTIONS_PER_IP", default_value = "1000")]
+    pub max_connections_per_ip: usize,
+
+    /// Frames per second one client may send on average; a frame over the limit is answered
+    /// with `rate_limited` and not processed.
+    #[arg(long, env = "HOWL_CLIENT_RATE", default_value = "50")]
+    pub client_rate: f64,
+
+    /// Frames one client may send at once above `--client-rate`.
+    #[arg(long, env = "HOWL_CLIENT_BURST", default_value = "200")]
+    pub client_burst: u32,
+
+    /// Seconds a client may keep exceeding its rate limits before it is closed with 4005.
+    #[arg(long, env = "HOWL_CLIENT_RATE_GRACE", default_value = "10", value_parser = parse_seconds)]
+    pub client_rate_grace: Duration,
+
+    /// Publishes per second one client may send on average (tighter than `--client-rate`:
+    /// each publish fans out to every subscriber).
+    #[arg(long, env = "HOWL_PUBLISH_RATE", default_value = "20")]
+    pub publish_rate: f64,
+
+    /// Publishes one client may send at once above `--publish-rate`.
+    #[arg(long, env = "HOWL_PUBLISH_BURST", default_value = "50")]
+    pub publish_burst: u32,
+
+    /// Bytes of frames that may wait for one client before it is dropped as a slow consumer
+    /// (besides `--outbox-capacity` frames).
+    #[arg(long, env = "HOWL_OUTBOX_MAX_BYTES", default_value = "1048576")]
+    pub outbox_max_bytes: usize,
+
     /// WebSocket read buffer per connection, in bytes. Clients send little (pings,
     /// subscribes), so a small buffer keeps idle connections cheap; larger messages are read
     /// in several steps.
@@ -157,6 +198,24 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
 }
 
 impl Config {
+    /// The limits every connection's session enforces.
+    pub fn session_limits(&self) -> crate::session::Limits {
+        crate::session::Limits {
+            max_subscriptions: self.max_subscriptions,
+            client_rate: self.client_rate,
+            client_burst: self.client_burst,
+            publish_rate: self.publish_rate,
+            publish_burst: self.publish_burst,
+            rate_grace_ms: self.client_rate_grace.as_millis().min(u64::MAX as u128) as u64,
+        }
+    }
+
+    /// `--max-connections`, or its default.
+    pub fn max_connections(&self) -> usize {
+        self.max_connections
+            .unwrap_or_else(crate::limits::default_max_connections)
+    }
+
     /// Reads the settings from `args` (the first is the program name), the environment and
     /// the config file the arguments or environment name.
     pub fn from_args<I, T>(args: I) -> Result<Self, ConfigError>

@@ -4,8 +4,9 @@
 use crate::clock::now_millis;
 use crate::config::Config;
 use crate::hub::ConnId;
+use crate::limits::ConnectionPermit;
 use crate::node::Node;
-use crate::outbox::{Closing, Frame, Outbox};
+use crate::outbox::{Batch, Closing, Frame, Limit, Outbox};
 use crate::session::{Action, Session};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::SinkExt;
@@ -30,7 +31,11 @@ enum End {
     /// Nothing arrived within the heartbeat timeout.
     HeartbeatTimeout,
     /// The outgoing queue overflowed.
-    SlowConsumer,
+    SlowConsumer(Limit),
+    /// No valid `connect` arrived within the connect timeout.
+    ConnectTimeout,
+    /// The client kept exceeding its rate limits past the grace period.
+    RateLimited,
     /// A write stayed blocked past the write timeout.
     WriteStalled,
     /// The client sent a message over the size limit.
@@ -49,12 +54,20 @@ pub fn serve(
     config: Arc<Config>,
     socket: WebSocket,
     peer: SocketAddr,
+    permit: ConnectionPermit,
     shutdown: CancellationToken,
 ) -> impl std::future::Future<Output = ()> + Send {
     let id = uuid::Uuid::new_v4().to_string();
     let span = info_span!("connection", id = %id, peer = %peer);
-    run(node, config, socket, id, shutdown).instrument(span)
+    run(node, config, socket, id, permit, shutdown).instrument(span)
 }
+
+/// The most one write takes from the queue: large enough that a saturated connection still
+/// writes in big batches, small enough that it reads its client between them.
+const BATCH: Batch = Batch {
+    frames: 256,
+    bytes: 256 * 1024,
+};
 
 struct Connection {
     node: Arc<Node>,
@@ -62,6 +75,8 @@ struct Connection {
     conn: ConnId,
     outbox: Arc<Outbox>,
     session: Session,
+    // Held for the connection's life: its place among the node's connections.
+    _permit: ConnectionPermit,
 }
 
 // Builds the state outside the async block so the block captures each value once: an
@@ -72,14 +87,16 @@ fn run(
     config: Arc<Config>,
     mut socket: WebSocket,
     id: String,
+    permit: ConnectionPermit,
     shutdown: CancellationToken,
 ) -> impl std::future::Future<Output = ()> + Send {
     let mut this = Connection {
         conn: node.next_conn_id(),
-        outbox: Arc::new(Outbox::new(config.outbox_capacity)),
-        session: Session::new(id, config.max_subscriptions),
+        outbox: Arc::new(Outbox::new(config.outbox_capacity, config.outbox_max_bytes)),
+        session: Session::new(id, &config.session_limits()),
         node,
         config,
+        _permit: permit,
     };
     async move {
         this.node.metrics.connections_open.fetch_add(1, Relaxed);
@@ -89,10 +106,16 @@ fn run(
 
         let heartbeat = sleep(this.config.heartbeat_timeout);
         tokio::pin!(heartbeat);
+        // Its own timer: what arrives before `connect` (pings included) resets only the
+        // heartbeat, never this deadline.
+        let connect_deadline = sleep(this.config.connect_timeout);
+        tokio::pin!(connect_deadline);
+        // Not `biased`: under a steady fan-out the queue is always ready, and a fixed order
+        // would never get to reading the client (pings, unsubscribes) or to the timers.
         let end = loop {
             tokio::select! {
-                biased;
                 _ = shutdown.cancelled() => break End::Shutdown,
+                _ = &mut connect_deadline, if !this.session.is_connected() => break End::ConnectTimeout,
                 _ = this.outbox.ready() => {
                     // Boxed: the write state lives only while writing, not in every idle connection.
                     if let Err(end) = Box::pin(this.write_queued(&mut socket)).await {
@@ -109,10 +132,17 @@ fn run(
                                 break end;
                             }
                         }
-                        Some(Ok(Message::Binary(_))) => this.reject(ErrorPayload::new(
-                            ErrorCode::BinaryFrame,
-                            "binary frames are not supported; send JSON text frames",
-                        )),
+                        Some(Ok(Message::Binary(_))) => match this.session.admit_other(now_millis()) {
+                            Ok(()) => this.reject(ErrorPayload::new(
+                                ErrorCode::BinaryFrame,
+                                "binary frames are not supported; send JSON text frames",
+                            )),
+                            Err(Action::RateLimitExceeded) => break End::RateLimited,
+                            Err(_) => this.reject(ErrorPayload::new(
+                                ErrorCode::RateLimited,
+                                "too many frames: this one was not processed; slow down",
+                            )),
+                        },
                         Some(Ok(Message::Close(_))) => break End::ClientClosed,
                         // tungstenite answers WebSocket pings itself; both count as activity.
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
@@ -236,13 +266,14 @@ impl Connection {
             Action::Watch { channel } => self.node.watch(&channel, self.conn, &self.outbox),
             Action::Unwatch { channel } => self.node.unwatch(&channel, self.conn),
             Action::Disconnect => return Some(End::Disconnect),
+            Action::RateLimitExceeded => return Some(End::RateLimited),
         }
         None
     }
 
-    /// Writes every queued frame with one flush.
+    /// Writes the queued frames, up to one batch, with one flush.
     async fn write_queued(&self, socket: &mut WebSocket) -> Result<(), End> {
-        let (frames, close) = self.outbox.drain();
+        let (frames, close) = self.outbox.drain_batch(BATCH);
         if !frames.is_empty() {
             let write = async {
                 for frame in frames {
@@ -257,7 +288,7 @@ impl Connection {
             }
         }
         match close {
-            Some(Closing::SlowConsumer) => Err(End::SlowConsumer),
+            Some(Closing::SlowConsumer(limit)) => Err(End::SlowConsumer(limit)),
             None => Ok(()),
         }
     }
@@ -283,13 +314,28 @@ impl Connection {
                 info!(timeout = ?self.config.heartbeat_timeout, "no ping within the heartbeat timeout");
                 Some((close::HEARTBEAT_TIMEOUT, "heartbeat timeout"))
             }
-            End::SlowConsumer => {
+            End::SlowConsumer(limit) => {
                 metrics.slow_consumers_dropped.fetch_add(1, Relaxed);
+                if *limit == Limit::Bytes {
+                    metrics.outbox_bytes_overflows.fetch_add(1, Relaxed);
+                }
                 warn!(
                     capacity = self.config.outbox_capacity,
+                    max_bytes = self.config.outbox_max_bytes,
+                    ?limit,
                     "outgoing queue overflowed: dropping slow consumer"
                 );
                 Some((close::SLOW_CONSUMER, "slow consumer"))
+            }
+            End::ConnectTimeout => {
+                metrics.connect_timeouts.fetch_add(1, Relaxed);
+                debug!(timeout = ?self.config.connect_timeout, "no connect within the connect timeout");
+                Some((close::HANDSHAKE_TIMEOUT, "connect timeout"))
+            }
+            End::RateLimited => {
+                metrics.rate_limit_closes.fetch_add(1, Relaxed);
+                warn!(grace = ?self.config.client_rate_grace, "client kept exceeding its rate limits: closing");
+                Some((close::RATE_LIMITED, "rate limited"))
             }
             End::WriteStalled => {
                 metrics.slow_consumers_dropped.fetch_add(1, Relaxed);
@@ -311,7 +357,11 @@ impl Connection {
         let closing = async {
             if matches!(end, End::Shutdown | End::Disconnect) {
                 // What was queued before the end is still delivered.
-                let _ = self.write_queued(socket).await;
+                while !self.outbox.is_empty() {
+                    if self.write_queued(socket).await.is_err() {
+                        break;
+                    }
+                }
             }
             if let Some((code, reason)) = close {
                 let _ = socket.send(close_message(code, reason)).await;

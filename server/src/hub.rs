@@ -278,7 +278,7 @@ mod tests {
     #[test]
     fn fan_out_shares_one_encoding_per_form() {
         let reg = hub();
-        let outboxes: Vec<_> = (0..3).map(|_| Arc::new(Outbox::new(8))).collect();
+        let outboxes: Vec<_> = (0..3).map(|_| Arc::new(Outbox::new(8, 1 << 20))).collect();
         reg.subscribe("news", 0, outboxes[0].clone(), Form::Named);
         reg.subscribe("news", 1, outboxes[1].clone(), Form::Named);
         reg.subscribe("news", 2, outboxes[2].clone(), Form::Wisdom);
@@ -294,7 +294,7 @@ mod tests {
     #[test]
     fn channels_are_isolated_and_removed_when_unused() {
         let reg = hub();
-        let outbox = Arc::new(Outbox::new(8));
+        let outbox = Arc::new(Outbox::new(8, 1 << 20));
         assert_eq!(
             reg.subscribe("a", 0, outbox.clone(), Form::Named),
             CountChange {
@@ -317,7 +317,7 @@ mod tests {
     #[test]
     fn watchers_hear_each_change_once() {
         let reg = hub();
-        let watcher = Arc::new(Outbox::new(8));
+        let watcher = Arc::new(Outbox::new(8, 1 << 20));
         reg.watch("a", 9, watcher.clone(), |local| local > 0);
         reg.announce("a", |_| false);
         reg.announce("a", |_| false);
@@ -334,7 +334,10 @@ mod tests {
     #[test]
     fn a_new_watcher_gets_the_status_and_a_changed_status_reaches_everyone() {
         let reg = hub();
-        let (first, second) = (Arc::new(Outbox::new(8)), Arc::new(Outbox::new(8)));
+        let (first, second) = (
+            Arc::new(Outbox::new(8, 1 << 20)),
+            Arc::new(Outbox::new(8, 1 << 20)),
+        );
         reg.watch("a", 1, first.clone(), |_| false);
         // The cluster became occupied without a local change: the next watcher computes it,
         // and the earlier watcher must not keep the stale answer.
@@ -346,7 +349,7 @@ mod tests {
         };
         assert_eq!(texts(&first), [status(false), status(true)]);
         assert_eq!(texts(&second), [status(true)]);
-        reg.watch("a", 3, Arc::new(Outbox::new(8)), |_| true);
+        reg.watch("a", 3, Arc::new(Outbox::new(8, 1 << 20)), |_| true);
         assert!(
             texts(&first).is_empty(),
             "an unchanged status is not repeated"

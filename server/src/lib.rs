@@ -5,6 +5,8 @@
 //! - [`connection`]: one WebSocket's I/O loop.
 //! - [`session`]: the protocol rules of one connection, without I/O.
 //! - [`outbox`]: a connection's bounded queue of outgoing frames.
+//! - [`rate`]: the token buckets behind the per-connection rate limits.
+//! - [`limits`]: how many connections the node holds, in total and per client address.
 //! - [`node`]: the node's shared state and the operations on it.
 //! - [`hub`]: local channels, their subscribers and watchers, and the fan-out.
 //! - [`publication`]: a published message and the frames it is delivered as.
@@ -22,12 +24,14 @@ pub mod connection;
 pub mod distributor;
 pub mod http_api;
 pub mod hub;
+pub mod limits;
 pub mod logging;
 pub mod metrics;
 pub mod node;
 pub mod outbox;
 pub mod publication;
 pub mod quotes;
+pub mod rate;
 pub mod server;
 pub mod session;
 pub mod ui;

@@ -40,6 +40,17 @@ pub struct Metrics {
     pub broker_invalid_payloads: AtomicU64,
     /// Quotes this node's distributor published.
     pub quotes_distributed: AtomicU64,
+    /// Connections closed because no valid `connect` arrived within `--connect-timeout`.
+    pub connect_timeouts: AtomicU64,
+    /// Upgrades refused because the node held `--max-connections`.
+    pub connections_refused_max: AtomicU64,
+    /// Upgrades refused because the address held `--max-connections-per-ip`.
+    pub connections_refused_per_ip: AtomicU64,
+    /// Connections closed for exceeding their rate limits past `--client-rate-grace`.
+    pub rate_limit_closes: AtomicU64,
+    /// Slow consumers dropped because their queue reached `--outbox-max-bytes` (also counted
+    /// in `slow_consumers_dropped`).
+    pub outbox_bytes_overflows: AtomicU64,
     errors: [AtomicU64; ErrorCode::ALL.len()],
 }
 
@@ -157,6 +168,36 @@ impl Metrics {
             "counter",
             "Quotes published by this node's distributor.",
             count(&self.quotes_distributed),
+        );
+        metric(
+            "connect_timeouts_total",
+            "counter",
+            "Connections closed for not sending connect in time.",
+            count(&self.connect_timeouts),
+        );
+        metric(
+            "connections_refused_max_total",
+            "counter",
+            "WebSocket upgrades refused at --max-connections.",
+            count(&self.connections_refused_max),
+        );
+        metric(
+            "connections_refused_per_ip_total",
+            "counter",
+            "WebSocket upgrades refused at --max-connections-per-ip.",
+            count(&self.connections_refused_per_ip),
+        );
+        metric(
+            "rate_limit_closes_total",
+            "counter",
+            "Connections closed for exceeding their rate limits past the grace period.",
+            count(&self.rate_limit_closes),
+        );
+        metric(
+            "outbox_bytes_overflows_total",
+            "counter",
+            "Slow consumers dropped at --outbox-max-bytes.",
+            count(&self.outbox_bytes_overflows),
         );
         let _ = writeln!(
             out,

@@ -3,6 +3,8 @@
 use crate::config::Config;
 use crate::connection;
 use crate::http_api::{self, ApiError};
+use crate::limits::{ConnectionLimits, Refusal};
+use crate::logging::LogThrottle;
 use crate::node::Node;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State, WebSocketUpgrade};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -13,6 +15,7 @@ use axum::Router;
 use howl_protocol::ErrorCode;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -27,6 +30,8 @@ struct AppState {
     config: Arc<Config>,
     shutdown: CancellationToken,
     connections: TaskTracker,
+    limits: Arc<ConnectionLimits>,
+    refusal_log: Arc<LogThrottle>,
 }
 
 impl axum::extract::FromRef<AppState> for Arc<Node> {
@@ -76,6 +81,8 @@ pub async fn run_with_node(
         config: config.clone(),
         shutdown: stop.clone(),
         connections: TaskTracker::new(),
+        limits: ConnectionLimits::new(config.max_connections(), config.max_connections_per_ip),
+        refusal_log: Arc::default(),
     };
     let distributor = (!config.quote_interval.is_zero()).then(|| {
         tokio::spawn(crate::distributor::run(
@@ -179,6 +186,10 @@ async fn upgrade(
         )
         .into_response();
     }
+    let permit = match state.limits.admit(peer.ip()) {
+        Ok(permit) => permit,
+        Err(refusal) => return refuse(&state, peer, refusal),
+    };
     let config = &state.config;
     let limit = config.max_message_size;
     ws.read_buffer_size(config.read_buffer_size)
@@ -192,9 +203,35 @@ async fn upgrade(
                 config,
                 shutdown,
                 connections,
+                ..
             } = state;
-            connections.track_future(connection::serve(node, config, socket, peer, shutdown))
+            connections.track_future(connection::serve(
+                node, config, socket, peer, permit, shutdown,
+            ))
         })
+}
+
+/// The answer to an upgrade over a connection limit: 503 when the node is full, 429 when
+/// this address holds its share; counted, and logged at most once a second.
+fn refuse(state: &AppState, peer: SocketAddr, refusal: Refusal) -> Response {
+    let metrics = &state.node.metrics;
+    metrics.count_error(ErrorCode::TooManyConnections);
+    let (status, message) = match refusal {
+        Refusal::Total(max) => {
+            metrics.connections_refused_max.fetch_add(1, Relaxed);
+            let message = format!("the server holds its maximum of {max} connections; retry later");
+            (StatusCode::SERVICE_UNAVAILABLE, message)
+        }
+        Refusal::PerIp(max) => {
+            metrics.connections_refused_per_ip.fetch_add(1, Relaxed);
+            let message = format!("this address holds its maximum of {max} connections");
+            (StatusCode::TOO_MANY_REQUESTS, message)
+        }
+    };
+    if state.refusal_log.ready(crate::clock::now_millis()) {
+        warn!(%peer, ?refusal, "WebSocket refused at a connection limit");
+    }
+    ApiError::new(status, ErrorCode::TooManyConnections, message).into_response()
 }
 
 fn origin_allowed(allowed: &[String], headers: &HeaderMap) -> bool {

@@ -5,6 +5,7 @@
 //! removed when it ends.
 
 use crate::hub::Form;
+use crate::rate::{Abuse, TokenBucket};
 use howl_protocol::{
     decode_client, validate_channel, ClientMessage, ErrorCode, ErrorPayload, PongPayload, Ref,
     ServerMessage, DEFAULT_CHANNEL,
@@ -59,6 +60,39 @@ pub enum Action {
     },
     /// The client ended the session: close with 1000.
     Disconnect,
+    /// The client kept exceeding its rate limits past the grace period: close with 4005.
+    RateLimitExceeded,
+}
+
+/// The limits one connection's session enforces.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    /// Channels the connection may subscribe to (and, separately, watch).
+    pub max_subscriptions: usize,
+    /// Frames per second the client may send, on average.
+    pub client_rate: f64,
+    /// Frames the client may send at once, above the average.
+    pub client_burst: u32,
+    /// Publishes per second, on average (each also counts as a frame).
+    pub publish_rate: f64,
+    /// Publishes at once, above the average.
+    pub publish_burst: u32,
+    /// Milliseconds a client may keep exceeding the limits before it is closed.
+    pub rate_grace_ms: u64,
+}
+
+impl Default for Limits {
+    /// The defaults of the corresponding `howl` flags.
+    fn default() -> Self {
+        Self {
+            max_subscriptions: 256,
+            client_rate: 50.0,
+            client_burst: 200,
+            publish_rate: 20.0,
+            publish_burst: 50,
+            rate_grace_ms: 10_000,
+        }
+    }
 }
 
 // `RawValue` has no `PartialEq`; publish data compares by its text.
@@ -119,19 +153,31 @@ pub struct Session {
     subscriptions: HashMap<String, Form>,
     watches: HashSet<String>,
     max_subscriptions: usize,
+    frames: TokenBucket,
+    publishes: TokenBucket,
+    abuse: Abuse,
+    rate_grace_ms: u64,
 }
 
 impl Session {
-    /// A session for the connection with `id`, allowed `max_subscriptions` channels (and as
-    /// many watches).
-    pub fn new(id: String, max_subscriptions: usize) -> Self {
+    /// A session for the connection with `id`, held to `limits`.
+    pub fn new(id: String, limits: &Limits) -> Self {
         Self {
             id,
             connected: false,
             subscriptions: HashMap::new(),
             watches: HashSet::new(),
-            max_subscriptions,
+            max_subscriptions: limits.max_subscriptions,
+            frames: TokenBucket::new(limits.client_rate, limits.client_burst),
+            publishes: TokenBucket::new(limits.publish_rate, limits.publish_burst),
+            abuse: Abuse::default(),
+            rate_grace_ms: limits.rate_grace_ms,
         }
+    }
+
+    /// Whether the client has sent a valid `connect`.
+    pub fn is_connected(&self) -> bool {
+        self.connected
     }
 
     /// The connection's id.
@@ -156,16 +202,70 @@ impl Session {
         self.watches.iter().map(String::as_str)
     }
 
-    /// Handles one text frame received at `now_ms` (Unix milliseconds).
+    /// Handles one text frame received at `now_ms` (Unix milliseconds). Every frame, valid
+    /// or not, counts against the rate limits; a frame over them is refused unprocessed.
     pub fn handle_text(&mut self, text: &str, now_ms: u64) -> Result<Action, ErrorPayload> {
-        let message = decode_client(text).map_err(|e| ErrorPayload {
+        let decoded = decode_client(text).map_err(|e| ErrorPayload {
             code: e.code,
             message: e.message,
             request: e.request,
             channel: None,
             reference: e.reference,
-        })?;
-        self.handle(message, now_ms)
+        });
+        let is_publish = matches!(decoded, Ok(ClientMessage::Publish(_)));
+        if !self.admit(is_publish, now_ms) {
+            return self.rate_limited(decoded, is_publish, now_ms);
+        }
+        self.handle(decoded?, now_ms)
+    }
+
+    /// Counts a frame that is not text (binary) against the rate limits: `false` when it is
+    /// over them.
+    pub fn admit_other(&mut self, now_ms: u64) -> Result<(), Action> {
+        if self.admit(false, now_ms) {
+            Ok(())
+        } else if self.abuse.refused(now_ms) >= self.rate_grace_ms {
+            Err(Action::RateLimitExceeded)
+        } else {
+            Err(Action::Nothing)
+        }
+    }
+
+    fn admit(&mut self, is_publish: bool, now_ms: u64) -> bool {
+        self.frames.take(now_ms) && (!is_publish || self.publishes.take(now_ms))
+    }
+
+    fn rate_limited(
+        &mut self,
+        decoded: Result<ClientMessage, ErrorPayload>,
+        is_publish: bool,
+        now_ms: u64,
+    ) -> Result<Action, ErrorPayload> {
+        if self.abuse.refused(now_ms) >= self.rate_grace_ms {
+            return Ok(Action::RateLimitExceeded);
+        }
+        let (request, channel, reference) = match decoded {
+            Ok(message) => {
+                let channel = match &message {
+                    ClientMessage::Publish(p) => Some(p.channel.clone()),
+                    _ => None,
+                };
+                (
+                    Some(message.type_name().to_owned()),
+                    channel,
+                    message.reference().cloned(),
+                )
+            }
+            Err(error) => (error.request, None, error.reference),
+        };
+        let what = if is_publish { "publishes" } else { "frames" };
+        Err(ErrorPayload {
+            code: ErrorCode::RateLimited,
+            message: format!("too many {what}: this one was not processed; slow down"),
+            request,
+            channel,
+            reference,
+        })
     }
 
     /// Handles one decoded event received at `now_ms`.

@@ -10,8 +10,15 @@ fn id_only() -> String {
     format!(r#"{{"id":"{ID}"}}"#)
 }
 
+fn limits() -> Limits {
+    Limits {
+        max_subscriptions: 2,
+        ..Limits::default()
+    }
+}
+
 fn connected() -> Session {
-    let mut session = Session::new(ID.into(), 2);
+    let mut session = Session::new(ID.into(), &limits());
     assert_eq!(
         session.handle_text(&frame("connect", &id_only()), 0),
         Ok(Action::Nothing)
@@ -79,7 +86,7 @@ fn named_subscribe_echoes_the_channel() {
 
 #[test]
 fn rejects_wrong_id_and_events_before_connect() {
-    let mut session = Session::new(ID.into(), 2);
+    let mut session = Session::new(ID.into(), &limits());
     let other = r#"{"id":"someone-else"}"#;
     assert_eq!(
         error_code(session.handle_text(&frame("connect", other), 0)),
@@ -253,4 +260,80 @@ fn replies_and_errors_echo_the_ref() {
         (err.code, err.reference),
         (ErrorCode::InvalidPayload, Some(Ref::Int(5)))
     );
+}
+
+#[test]
+fn frames_over_the_rate_are_refused_with_their_ref_then_the_client_is_closed() {
+    let limits = Limits {
+        client_rate: 10.0,
+        client_burst: 2,
+        publish_rate: 1.0,
+        publish_burst: 1,
+        rate_grace_ms: 2_000,
+        ..limits()
+    };
+    let mut session = Session::new(ID.into(), &limits);
+    assert!(session
+        .handle_text(&frame("connect", &id_only()), 0)
+        .is_ok());
+    let ping = format!(r#"{{"id":"{ID}","ref":1}}"#);
+    assert!(session.handle_text(&frame("ping", &ping), 0).is_ok());
+    let err = session.handle_text(&frame("ping", &ping), 0).unwrap_err();
+    assert_eq!(
+        (err.code, err.reference),
+        (ErrorCode::RateLimited, Some(Ref::Int(1)))
+    );
+    // Malformed frames count too, and are refused before their own error.
+    assert_eq!(
+        error_code(session.handle_text("{oops", 0)),
+        ErrorCode::RateLimited
+    );
+    // Publishes have their own, tighter bucket.
+    let publish = format!(r#"{{"id":"{ID}","channel":"news","data":1,"ref":"p"}}"#);
+    assert!(session
+        .handle_text(&frame("publish", &publish), 100)
+        .is_ok());
+    let err = session
+        .handle_text(&frame("publish", &publish), 200)
+        .unwrap_err();
+    assert_eq!(
+        (err.code, err.channel.as_deref(), err.reference),
+        (ErrorCode::RateLimited, Some("news"), Some("p".into()))
+    );
+    assert!(
+        session.handle_text(&frame("ping", &ping), 300).is_ok(),
+        "frames still flow"
+    );
+    // Kept up past the grace period, the flood ends the connection.
+    let mut now = 300;
+    let action = loop {
+        now += 50;
+        match session.handle_text(&frame("publish", &publish), now) {
+            Ok(Action::RateLimitExceeded) => break now,
+            Ok(_) | Err(_) => assert!(now < 5_000, "never closed"),
+        }
+    };
+    assert!(
+        action >= 2_200,
+        "closed after the grace period, at {action}"
+    );
+}
+
+#[test]
+fn a_client_that_slows_down_is_not_closed() {
+    let limits = Limits {
+        client_rate: 10.0,
+        client_burst: 1,
+        rate_grace_ms: 1_500,
+        ..limits()
+    };
+    let mut session = Session::new(ID.into(), &limits);
+    let ping = frame("ping", &id_only());
+    for second in 0..5 {
+        let start = second * 2_000;
+        // A burst that is partly refused, then a quiet second.
+        assert!(session.handle_text(&ping, start).is_ok());
+        assert!(session.handle_text(&ping, start).is_err());
+        assert!(session.handle_text(&ping, start + 1_000).is_ok());
+    }
 }

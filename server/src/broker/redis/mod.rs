@@ -126,7 +126,7 @@ struct Shared {
     metrics: Arc<Metrics>,
     link: link::Link,
     sequences: publish::Sequences,
-    failure_log: publish::LogThrottle,
+    failure_log: crate::logging::LogThrottle,
     remote: Mutex<remote::RemoteCounts>,
     lease: leader::Lease,
     /// The version of this node's counts in Redis; seeded from the clock so a restarted node
@@ -180,7 +180,7 @@ impl RedisBroker {
             metrics,
             link: link::Link::default(),
             sequences: publish::Sequences::default(),
-            failure_log: publish::LogThrottle::default(),
+            failure_log: crate::logging::LogThrottle::default(),
             remote: Mutex::default(),
             lease: leader::Lease::default(),
             version: AtomicU64::new(now_millis().saturating_mul(1000)),

@@ -13,7 +13,6 @@ use parking_lot::Mutex;
 use redis::Script;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::LazyLock;
 use tracing::warn;
 
@@ -78,24 +77,6 @@ impl Sequences {
                 shard.insert(channel.to_owned(), seq);
             }
         }
-    }
-}
-
-/// Lets a warning through at most once a second, so an outage under load is logged without
-/// a line per message (the metric counts every one).
-#[derive(Default)]
-pub(super) struct LogThrottle {
-    last: AtomicU64,
-}
-
-impl LogThrottle {
-    fn ready(&self, now_millis: u64) -> bool {
-        let last = self.last.load(Relaxed);
-        now_millis.saturating_sub(last) >= 1000
-            && self
-                .last
-                .compare_exchange(last, now_millis, Relaxed, Relaxed)
-                .is_ok()
     }
 }
 
