@@ -1,7 +1,7 @@
 //! A headless Chromium session driven through WebDriver.
 
 use crate::chromedriver::Chromedriver;
-use crate::wait::{self, WAIT};
+use crate::{wait, WAIT};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;

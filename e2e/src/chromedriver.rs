@@ -1,6 +1,6 @@
 //! A ChromeDriver process of our own.
 
-use crate::wait::{self, WAIT};
+use crate::{wait, WAIT};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 
@@ -16,7 +16,7 @@ impl Chromedriver {
     /// Starts it and waits until it accepts connections.
     pub async fn start() -> anyhow::Result<Self> {
         let bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
-        let port = crate::free_port()?;
+        let port = howl_testkit::free_port();
         let child = Command::new(&bin)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())

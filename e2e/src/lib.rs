@@ -1,28 +1,25 @@
 //! End-to-end harness for Howl in real headless Chromium.
 //!
 //! Everything a browser test needs, real parts only:
-//! - [`server`]: a real `howl` in this process on 127.0.0.1 (port 0, or a chosen address to
-//!   restart on), stopped gracefully or killed abruptly.
+//! - [`ThreadedServer`] (from `howl-testkit`): a real `howl` in this process on 127.0.0.1, on
+//!   its own thread and runtime, stopped gracefully, killed abruptly, restarted on its address.
 //! - [`chromedriver`]: `/usr/bin/chromedriver` on a free port, killed with its browsers on drop.
 //! - [`browser`]: a headless Chromium session (fresh profile) with helpers to evaluate
 //!   scripts, wait on conditions, inject scripts before page load, take screenshots.
 //! - [`site`]: a directory for `howl --ui-dir`: the SDK package built by
 //!   `scripts/build-sdk.sh`, the README's example page and the SDK test page.
-//! - [`wait`]: waiting on conditions with timeouts (never fixed sleeps).
+//! - [`wait`] (from `howl-testkit`): waiting on conditions with timeouts (never fixed sleeps).
 //!
 //! Tests of the SDK are in `tests/sdk.rs`; other browser tests (the web UI) add their own
 //! files beside it and reuse these modules.
 
 pub mod browser;
 pub mod chromedriver;
-pub mod server;
 pub mod site;
-pub mod wait;
 
 pub use browser::Browser;
-pub use server::Howl;
+pub use howl_testkit::{wait, ThreadedServer, WAIT};
 pub use site::Site;
-pub use wait::WAIT;
 
 /// The repository root.
 pub fn workspace_root() -> std::path::PathBuf {
@@ -30,11 +27,4 @@ pub fn workspace_root() -> std::path::PathBuf {
         .parent()
         .expect("e2e/ has a parent")
         .to_path_buf()
-}
-
-/// A free TCP port on 127.0.0.1 (bound and released; for programs that cannot take port 0).
-pub fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
 }

@@ -6,11 +6,11 @@
 //! (`window.__probe`: the SDK's pending timers, its WebSockets, console errors).
 
 use howl_e2e::site::PROBE_SCRIPT;
-use howl_e2e::{wait, Browser, Howl, Site, WAIT};
+use howl_e2e::{wait, Browser, Site, ThreadedServer, WAIT};
 use serde_json::{json, Value};
 
 /// Opens the SDK test page of `howl` in a fresh browser.
-async fn sdk_page(howl: &Howl) -> anyhow::Result<Browser> {
+async fn sdk_page(howl: &ThreadedServer) -> anyhow::Result<Browser> {
     let browser = Browser::launch().await?;
     browser.add_init_script(PROBE_SCRIPT).await?;
     browser.goto(&howl.http_url("/sdk.html")).await?;
@@ -84,7 +84,7 @@ fn assert_error(outcome: &Value, code: &str, what: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn handshake_subscribe_receive_and_unsubscribe() -> anyhow::Result<()> {
     let site = Site::sdk()?;
-    let howl = Howl::start(&["--quote-interval", "0.2", "--ui-dir", &site.arg()])?;
+    let howl = ThreadedServer::start(&["--quote-interval", "0.2", "--ui-dir", &site.arg()]);
     let browser = sdk_page(&howl).await?;
 
     // Handshake: open, with the id the server assigned (a UUID).
@@ -104,7 +104,7 @@ async fn handshake_subscribe_receive_and_unsubscribe() -> anyhow::Result<()> {
         &settle(&browser, "clients.a.subscribe()").await?,
         "subscribe()",
     );
-    assert_eq!(howl.subscribers("wisdom").await?, 1);
+    assert_eq!(howl.subscribers("wisdom").await, 1);
     assert_eq!(
         js(&browser, "clients.a.subscriptions").await?,
         json!(["wisdom"])
@@ -163,7 +163,7 @@ async fn handshake_subscribe_receive_and_unsubscribe() -> anyhow::Result<()> {
         "no quote after unsubscribe"
     );
     assert_eq!(
-        howl.subscribers("wisdom").await?,
+        howl.subscribers("wisdom").await,
         1,
         "only the witness is left"
     );
@@ -177,14 +177,14 @@ async fn handshake_subscribe_receive_and_unsubscribe() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn publish_round_trip_between_two_clients_and_errors_with_codes() -> anyhow::Result<()> {
     let site = Site::sdk()?;
-    let howl = Howl::start(&[
+    let howl = ThreadedServer::start(&[
         "--quote-interval",
         "0",
         "--max-subscriptions",
         "2",
         "--ui-dir",
         &site.arg(),
-    ])?;
+    ]);
     let browser = sdk_page(&howl).await?;
     connect(&browser, "a", json!({})).await?;
     connect(&browser, "b", json!({})).await?;
@@ -302,7 +302,7 @@ async fn publish_round_trip_between_two_clients_and_errors_with_codes() -> anyho
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconnects_and_resubscribes_after_the_server_restarts() -> anyhow::Result<()> {
     let site = Site::sdk()?;
-    let mut howl = Howl::start(&["--quote-interval", "0.2", "--ui-dir", &site.arg()])?;
+    let mut howl = ThreadedServer::start(&["--quote-interval", "0.2", "--ui-dir", &site.arg()]);
     let browser = sdk_page(&howl).await?;
     let options = json!({
         "pingIntervalMs": 1000,
@@ -342,7 +342,7 @@ async fn reconnects_and_resubscribes_after_the_server_restarts() -> anyhow::Resu
             "no id while down"
         );
         let restarted_at = now_ms();
-        howl.restart()?;
+        howl.restart();
         browser
             .wait_for("the client to reopen", "clients.a.state === 'open'")
             .await?;
@@ -360,12 +360,12 @@ async fn reconnects_and_resubscribes_after_the_server_restarts() -> anyhow::Resu
             )
             .await?;
         wait::until("the news re-subscription", WAIT, || async {
-            Ok((howl.subscribers("news").await? == 1).then_some(()))
+            Ok((howl.subscribers("news").await == 1).then_some(()))
         })
         .await?;
         let (status, body) = howl
             .post_json("/api/channels/news/publish", &json!({ "round": round }))
-            .await?;
+            .await;
         assert_eq!((status, &body["subscribers"]), (200, &json!(1)), "{body}");
         browser
             .wait_for(
@@ -401,7 +401,7 @@ async fn reconnects_and_resubscribes_after_the_server_restarts() -> anyhow::Resu
 async fn disconnect_stops_every_timer_closes_with_1000_and_releases_callbacks() -> anyhow::Result<()>
 {
     let site = Site::sdk()?;
-    let howl = Howl::start(&["--quote-interval", "0.2", "--ui-dir", &site.arg()])?;
+    let howl = ThreadedServer::start(&["--quote-interval", "0.2", "--ui-dir", &site.arg()]);
     let browser = sdk_page(&howl).await?;
 
     // A witness in an iframe: its own window, so its timers are not counted with the page's.
@@ -486,7 +486,7 @@ async fn disconnect_stops_every_timer_closes_with_1000_and_releases_callbacks() 
     // The server saw it go (it sent `disconnect`), the witness keeps receiving, and nothing
     // in the page wakes up again.
     wait::until("the server to drop the subscription", WAIT, || async {
-        Ok((howl.subscribers("wisdom").await? == 1).then_some(()))
+        Ok((howl.subscribers("wisdom").await == 1).then_some(()))
     })
     .await?;
     let seen = js(
@@ -540,7 +540,7 @@ async fn disconnect_stops_every_timer_closes_with_1000_and_releases_callbacks() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_readme_example_page_works() -> anyhow::Result<()> {
     let site = Site::sdk()?;
-    let howl = Howl::start(&["--quote-interval", "0.2", "--ui-dir", &site.arg()])?;
+    let howl = ThreadedServer::start(&["--quote-interval", "0.2", "--ui-dir", &site.arg()]);
     let browser = Browser::launch().await?;
     browser.add_init_script(PROBE_SCRIPT).await?;
     browser.goto(&howl.http_url("/")).await?;

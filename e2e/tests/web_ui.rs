@@ -11,7 +11,7 @@
 //! built directory to skip that.
 
 use howl_e2e::site::PROBE_SCRIPT;
-use howl_e2e::{wait, Browser, Howl, WAIT};
+use howl_e2e::{wait, Browser, ThreadedServer, WAIT};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::process::Command;
@@ -90,20 +90,20 @@ fn build_ui() -> anyhow::Result<PathBuf> {
 }
 
 /// Starts `howl` serving the UI, with quotes every `quote_interval` seconds ("0": none).
-fn howl(quote_interval: &str) -> anyhow::Result<Howl> {
+fn howl(quote_interval: &str) -> anyhow::Result<ThreadedServer> {
     let dist = ui_dist()?;
-    Howl::start(&[
+    Ok(ThreadedServer::start(&[
         "--quote-interval",
         quote_interval,
         "--shutdown-timeout",
         "2",
         "--ui-dir",
         dist.to_str().expect("a UTF-8 path"),
-    ])
+    ]))
 }
 
 /// A fresh browser showing the UI of `howl`.
-async fn open_page(howl: &Howl) -> anyhow::Result<Browser> {
+async fn open_page(howl: &ThreadedServer) -> anyhow::Result<Browser> {
     let browser = Browser::launch().await?;
     browser.add_init_script(PROBE_SCRIPT).await?;
     browser.goto(&howl.http_url("/")).await?;
@@ -213,17 +213,6 @@ fn publish_error(page: &Value, text: &str) -> bool {
         .is_some_and(|e| e.contains(text))
 }
 
-async fn quotes_distributed(howl: &Howl) -> anyhow::Result<u64> {
-    let text = reqwest::get(howl.http_url("/metrics"))
-        .await?
-        .text()
-        .await?;
-    text.lines()
-        .find_map(|l| l.strip_prefix("howl_quotes_distributed_total "))
-        .and_then(|v| v.trim().parse().ok())
-        .ok_or_else(|| anyhow::anyhow!("no howl_quotes_distributed_total in /metrics"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quotes_arrive_newest_first_and_stop_after_unsubscribe() -> anyhow::Result<()> {
     let mut howl = howl("0.3")?;
@@ -278,14 +267,12 @@ async fn quotes_arrive_newest_first_and_stop_after_unsubscribe() -> anyhow::Resu
     })
     .await?;
     let before = count(&shown, QUOTES);
-    let published = quotes_distributed(&howl).await?;
-    wait::until("three more quotes", WAIT, || async {
-        Ok((quotes_distributed(&howl).await? >= published + 3).then_some(()))
-    })
-    .await?;
+    let published = howl.metric("howl_quotes_distributed_total").await;
+    howl.wait_metric_at_least("howl_quotes_distributed_total", published + 3.0)
+        .await;
     let (status, _) = howl
         .post_json("/api/channels/e2e-sync/publish", &json!("flush"))
-        .await?;
+        .await;
     assert_eq!(status, 200);
     let shown = wait_page(&page, "the flush marker", |p| shows(p, "e2e-sync", "flush")).await?;
     assert_eq!(
@@ -459,7 +446,7 @@ async fn the_page_reconnects_when_the_server_restarts() -> anyhow::Result<()> {
         .await?;
         click(&page, "#clear-feed").await?;
 
-        howl.restart()?;
+        howl.restart();
         // The SDK's backoff waits up to 10 s between attempts.
         let reconnects = round.to_string();
         let shown = wait_page_within(&page, Duration::from_secs(30), "open again", |p| {

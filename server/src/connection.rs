@@ -7,7 +7,7 @@ use crate::hub::ConnId;
 use crate::limits::ConnectionPermit;
 use crate::node::Node;
 use crate::outbox::{Batch, Closing, Frame, Limit, Outbox};
-use crate::session::{Action, Session};
+use crate::session::{Action, Admission, Session};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::SinkExt;
 use howl_protocol::{close, ErrorCode, ErrorPayload, PublishConfirmation, ServerMessage};
@@ -133,12 +133,12 @@ fn run(
                             }
                         }
                         Some(Ok(Message::Binary(_))) => match this.session.admit_other(now_millis()) {
-                            Ok(()) => this.reject(ErrorPayload::new(
+                            Admission::Admitted => this.reject(ErrorPayload::new(
                                 ErrorCode::BinaryFrame,
                                 "binary frames are not supported; send JSON text frames",
                             )),
-                            Err(Action::RateLimitExceeded) => break End::RateLimited,
-                            Err(_) => this.reject(ErrorPayload::new(
+                            Admission::Close => break End::RateLimited,
+                            Admission::RateLimited => this.reject(ErrorPayload::new(
                                 ErrorCode::RateLimited,
                                 "too many frames: this one was not processed; slow down",
                             )),

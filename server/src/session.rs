@@ -64,6 +64,17 @@ pub enum Action {
     RateLimitExceeded,
 }
 
+/// Whether a frame fits the rate limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Process it.
+    Admitted,
+    /// Refuse it with `rate_limited`.
+    RateLimited,
+    /// The client kept exceeding the limits past the grace period: close with 4005.
+    Close,
+}
+
 /// The limits one connection's session enforces.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Limits {
@@ -219,15 +230,14 @@ impl Session {
         self.handle(decoded?, now_ms)
     }
 
-    /// Counts a frame that is not text (binary) against the rate limits: `false` when it is
-    /// over them.
-    pub fn admit_other(&mut self, now_ms: u64) -> Result<(), Action> {
+    /// Counts a frame that is not text (binary) against the rate limits.
+    pub fn admit_other(&mut self, now_ms: u64) -> Admission {
         if self.admit(false, now_ms) {
-            Ok(())
+            Admission::Admitted
         } else if self.abuse.refused(now_ms) >= self.rate_grace_ms {
-            Err(Action::RateLimitExceeded)
+            Admission::Close
         } else {
-            Err(Action::Nothing)
+            Admission::RateLimited
         }
     }
 

@@ -1,11 +1,10 @@
 //! Every kind of bad input gets its own clear error; the connection, the server and other
 //! clients keep working.
 
-mod common;
-use common::{Client, TestServer};
 use futures_util::SinkExt;
+use howl_testkit::tungstenite::Message;
+use howl_testkit::{Client, TestServer};
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::Message;
 
 fn error(code: &str, request: Option<&str>, channel: Option<&str>) -> impl Fn(&Value) {
     let (code, request, channel) = (

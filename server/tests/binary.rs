@@ -1,8 +1,7 @@
 //! The `howl` binary itself: it starts, serves, and on SIGTERM closes clients with 1001 and
 //! exits 0.
 
-mod common;
-use common::{Client, WAIT};
+use howl_testkit::{Client, WAIT};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

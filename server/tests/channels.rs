@@ -1,7 +1,6 @@
 //! Channels, publishing over WebSocket and HTTP, and subscriber notices.
 
-mod common;
-use common::{Client, TestServer};
+use howl_testkit::{Client, TestServer};
 use serde_json::json;
 
 async fn subscribed(server: &TestServer, channels: &[&str]) -> Client {

@@ -2,16 +2,12 @@
 //! of publisher, channel isolation, exclude-sender, and cluster-wide subscriber counts and
 //! `channel_status` notices, also after a node dies without goodbye.
 
-mod common;
-use common::redis::{counts_agree, eventually, Node, RedisServer};
-use common::Client;
+use howl_testkit::redis::counts_agree;
+use howl_testkit::{eventually, Client, Node, RedisServer};
 use serde_json::{json, Value};
 
 async fn subscribe(client: &mut Client, channel: &str) {
-    client
-        .send_event("subscribe", json!({ "channel": channel }))
-        .await;
-    let confirmation = client.recv_type("subscribe_confirmation").await;
+    let confirmation = client.subscribe(channel).await;
     assert_eq!(confirmation["payload"]["channel"], channel);
 }
 

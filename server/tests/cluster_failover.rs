@@ -3,18 +3,10 @@
 //! of being half-delivered, health degrades, local operations continue, and cross-node
 //! delivery resumes after Redis returns without restarting any node).
 
-mod common;
-use common::redis::{counts_agree, eventually, Node, RedisServer};
-use common::Client;
 use futures_util::StreamExt;
+use howl_testkit::redis::counts_agree;
+use howl_testkit::{eventually, Client, Node, RedisServer};
 use serde_json::{json, Value};
-
-async fn subscribe(client: &mut Client, channel: &str) {
-    client
-        .send_event("subscribe", json!({ "channel": channel }))
-        .await;
-    client.recv_type("subscribe_confirmation").await;
-}
 
 /// The next frame must be a `message` on `channel`; returns its seq and data.
 async fn next_message(client: &mut Client, channel: &str) -> (u64, Value) {
@@ -61,7 +53,7 @@ async fn one_distributor_for_the_cluster_and_takeover_when_it_dies() {
     let mut listeners = Vec::new();
     for node in &nodes {
         let mut client = node.client().await;
-        subscribe(&mut client, "wisdom").await;
+        client.subscribe("wisdom").await;
         listeners.push(client);
     }
     for listener in &mut listeners {
@@ -86,7 +78,7 @@ async fn one_distributor_for_the_cluster_and_takeover_when_it_dies() {
     })
     .await;
     let mut fresh = nodes[survivor].client().await;
-    subscribe(&mut fresh, "wisdom").await;
+    fresh.subscribe("wisdom").await;
     let first = quotes_until(&mut fresh, 0).await;
     quotes_until(&mut fresh, first + 3).await;
     let leaders = distributors(&others).await;
@@ -102,8 +94,8 @@ async fn redis_outage_refuses_publishes_and_recovers_without_restarts() {
     let b = Node::start(&redis, "b", &[]).await;
     let (mut on_a, mut on_b, mut publisher) =
         (a.client().await, b.client().await, a.client().await);
-    subscribe(&mut on_a, "news").await;
-    subscribe(&mut on_b, "news").await;
+    on_a.subscribe("news").await;
+    on_b.subscribe("news").await;
     counts_agree(&[&a, &b], "news", 2).await;
     publisher
         .send_event("publish", json!({"channel": "news", "data": "before"}))
@@ -191,7 +183,7 @@ async fn graceful_shutdown_releases_the_lock_and_removes_the_counts() {
     .await;
     let a = Node::start(&redis, "a", &flags).await;
     let mut on_b = b.client().await;
-    subscribe(&mut on_b, "news").await;
+    on_b.subscribe("news").await;
     counts_agree(&[&a, &b], "news", 1).await;
 
     // The client answers the server's close (1001), so shutdown need not wait for it.

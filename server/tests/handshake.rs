@@ -1,7 +1,6 @@
 //! The original protocol, byte for byte, against a real server.
 
-mod common;
-use common::{Client, TestServer};
+use howl_testkit::{Client, TestServer};
 
 #[tokio::test]
 async fn original_handshake_quotes_and_unsubscribe() {

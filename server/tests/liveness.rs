@@ -1,7 +1,6 @@
 //! Heartbeats, slow consumers and graceful shutdown.
 
-mod common;
-use common::{Client, TestServer, WAIT};
+use howl_testkit::{Client, TestServer, WAIT};
 use serde_json::json;
 
 #[tokio::test]

@@ -2,8 +2,7 @@
 //! was published; every request may carry a `ref` that its replies echo; a refused Origin has
 //! its own error code.
 
-mod common;
-use common::{Client, TestServer};
+use howl_testkit::TestServer;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -17,18 +16,11 @@ fn data_text(frame: &str) -> &str {
         .expect("data is the last field")
 }
 
-async fn subscribe(client: &mut Client, channel: &str) {
-    client
-        .send_event("subscribe", json!({ "channel": channel }))
-        .await;
-    client.recv_type("subscribe_confirmation").await;
-}
-
 #[tokio::test]
 async fn data_arrives_byte_for_byte_over_websocket_and_http() {
     let server = TestServer::start(&["--quote-interval", "0"]).await;
     let mut subscriber = server.client().await;
-    subscribe(&mut subscriber, "golden").await;
+    subscriber.subscribe("golden").await;
     let mut publisher = server.client().await;
     for data in [
         r#"{"n":123456789012345678901234567890,"z":1,"a":2}"#,

@@ -1,9 +1,7 @@
 //! The demo web UI at `/`: the UI embedded at build time when `dist/` held one, otherwise the
 //! page explaining how to build it; `--ui-dir` overrides both.
 
-mod common;
-
-use common::TestServer;
+use howl_testkit::TestServer;
 use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 
 async fn get(server: &TestServer, path: &str) -> reqwest::Response {

@@ -1,8 +1,6 @@
 //! `howl-bench` smoke test against a real server, and its loopback-only rule.
 
-mod common;
-
-use common::TestServer;
+use howl_testkit::TestServer;
 use serde_json::Value;
 use std::process::Output;
 
@@ -22,7 +20,7 @@ async fn bench(args: &[&str]) -> Output {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_short_run_loses_nothing_and_writes_a_well_formed_report() {
-    let server = TestServer::start("127.0.0.1:0").await;
+    let server = TestServer::start(&["--quote-interval", "0"]).await;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("result.json");
     let pid = std::process::id().to_string();

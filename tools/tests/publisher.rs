@@ -1,8 +1,6 @@
 //! `howl-pub` against a real server: it publishes only while its channel has subscribers.
 
-mod common;
-
-use common::{Client, TestServer, Tool};
+use howl_testkit::{Client, TestServer, Tool};
 use std::time::{Duration, Instant};
 
 const PUB: &str = env!("CARGO_BIN_EXE_howl-pub");
@@ -24,7 +22,7 @@ async fn first_message_after_subscribing(server: &TestServer) -> (Client, Durati
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pauses_without_subscribers_and_resumes_within_a_second_of_the_first() {
-    let server = TestServer::start("127.0.0.1:0").await;
+    let server = TestServer::start(&["--quote-interval", "0"]).await;
     let url = server.ws_url();
     let mut publisher = Tool::spawn(
         PUB,
@@ -75,7 +73,7 @@ async fn pauses_without_subscribers_and_resumes_within_a_second_of_the_first() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconnects_after_a_server_restart_and_publishes_again() {
-    let mut server = TestServer::start("127.0.0.1:0").await;
+    let mut server = TestServer::start(&["--quote-interval", "0"]).await;
     let url = server.ws_url();
     let mut publisher = Tool::spawn(
         PUB,
@@ -87,10 +85,9 @@ async fn reconnects_after_a_server_restart_and_publishes_again() {
         .wait_log("paused: the channel has no subscribers")
         .await;
 
-    let addr = server.addr.to_string();
-    server.shutdown().await;
+    server.shutdown().await.unwrap();
     publisher.wait_log("connection lost").await;
-    let server = TestServer::start(&addr).await;
+    server.restart();
     // After reconnecting it watches the channel again, so a new subscriber resumes it.
     publisher.wait_log("connected").await;
     let (client, _, n) = first_message_after_subscribing(&server).await;
@@ -104,7 +101,7 @@ async fn reconnects_after_a_server_restart_and_publishes_again() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn publishes_the_lines_of_a_file_in_order_then_exits() {
-    let server = TestServer::start("127.0.0.1:0").await;
+    let server = TestServer::start(&["--quote-interval", "0"]).await;
     let url = server.ws_url();
     let dir = tempfile::tempdir().unwrap();
     let lines = dir.path().join("lines.txt");

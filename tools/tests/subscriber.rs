@@ -1,8 +1,6 @@
 //! `howl-sub` against a real server: prints messages and survives a server restart.
 
-mod common;
-
-use common::{Client, TestServer, Tool};
+use howl_testkit::{Client, TestServer, Tool};
 use serde_json::json;
 
 const SUB: &str = env!("CARGO_BIN_EXE_howl-sub");
@@ -12,20 +10,20 @@ async fn publish_when_subscribed(server: &TestServer, channel: &str, text: &str)
     let mut client = Client::connect(&server.ws_url()).await;
     client.wait_occupied(channel, true).await;
     client
-        .send(
+        .send_event(
             "publish",
             json!({"channel": channel, "data": {"text": text}}),
         )
         .await;
     // A ping answered proves the publish was processed before the client leaves.
-    client.send("ping", json!({})).await;
+    client.send_event("ping", json!({})).await;
     client.recv_type("pong").await;
     client.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prints_messages_and_resubscribes_after_a_server_restart() {
-    let mut server = TestServer::start("127.0.0.1:0").await;
+    let mut server = TestServer::start(&["--quote-interval", "0"]).await;
     let url = server.ws_url();
     let mut sub = Tool::spawn(
         SUB,
@@ -38,10 +36,9 @@ async fn prints_messages_and_resubscribes_after_a_server_restart() {
     assert!(line.ends_with(r#"{"text":"before"}"#), "{line}");
 
     // Restart: shut the server down and start a new one on the same address.
-    let addr = server.addr.to_string();
-    server.shutdown().await;
+    server.shutdown().await.unwrap();
     sub.wait_log("connection lost").await;
-    let server = TestServer::start(&addr).await;
+    server.restart();
     publish_when_subscribed(&server, "howls", "after").await;
     let line = sub.next_output().await;
     assert!(line.starts_with("howls #1 latency="), "{line}");

@@ -1,10 +1,8 @@
 //! Waiting on conditions, each with a timeout, polling briefly in between.
 
+use crate::{POLL, WAIT};
 use std::future::Future;
 use std::time::{Duration, Instant};
-
-/// How long any single expected event may take before a test fails.
-pub const WAIT: Duration = Duration::from_secs(20);
 
 /// Polls `probe` until it returns `Some`, failing after `timeout` with `what` and the last
 /// error the probe reported.
@@ -27,6 +25,22 @@ where
                 .unwrap_or_default();
             anyhow::bail!("timed out after {timeout:?} waiting for {what}{detail}");
         }
-        tokio::time::sleep(Duration::from_millis(25)).await;
+        tokio::time::sleep(POLL).await; // polling interval, not a wait for an outcome
+    }
+}
+
+/// Polls `check` until it holds, failing the test (a panic) after [`WAIT`].
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let outcome = until(what, WAIT, || {
+        let check = check();
+        async move { Ok(check.await.then_some(())) }
+    })
+    .await;
+    if let Err(e) = outcome {
+        panic!("{e}");
     }
 }

@@ -1,39 +1,16 @@
 //! Cluster harness: a real `redis-server` on a free 127.0.0.1 port (no persistence, killed on
-//! drop) and `howl` nodes using it that can be killed without goodbye. Every wait polls a
-//! condition with a deadline; nothing sleeps for an outcome.
+//! drop) and `howl` [`Node`]s using it that can be killed without goodbye.
 
-use super::{TestServer, WAIT};
-use redis::aio::MultiplexedConnection;
-use serde_json::Value;
-use std::future::Future;
+use crate::wait::{eventually, until};
+use crate::{TestServer, WAIT};
+use ::redis::aio::MultiplexedConnection;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 const REDIS_SERVER: &str = "/usr/bin/redis-server";
-/// How often a polled condition is checked again.
-const POLL: Duration = Duration::from_millis(20);
-
-/// Polls `check` until it holds, failing the test after [`WAIT`].
-pub async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        if check().await {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting until {what}"
-        );
-        tokio::time::sleep(POLL).await; // polling interval, not a wait for an outcome
-    }
-}
 
 /// A `redis-server` child process.
 pub struct RedisServer {
+    /// The port it listens on (kept across restarts).
     pub port: u16,
     child: Option<Child>,
 }
@@ -47,12 +24,10 @@ impl RedisServer {
         );
         // Another process may take the free port before Redis binds it: try a few.
         for _ in 0..5 {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            let mut server = Self { port, child: None };
+            let mut server = Self {
+                port: crate::free_port(),
+                child: None,
+            };
             if server.spawn().await {
                 return server;
             }
@@ -65,44 +40,41 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
+    /// Starts the process and waits until it answers (true) or exits (false).
     async fn spawn(&mut self) -> bool {
-        let child = Command::new(REDIS_SERVER)
+        let mut child = Command::new(REDIS_SERVER)
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("redis-server starts");
-        self.child = Some(child);
-        let deadline = tokio::time::Instant::now() + WAIT;
-        loop {
-            if let Ok(Some(_)) = self.child.as_mut().unwrap().try_wait() {
-                self.child = None;
-                return false;
+        let url = self.url();
+        let what = format!("redis-server on port {} to answer", self.port);
+        let answered = until(&what, WAIT, || {
+            let exited = matches!(child.try_wait(), Ok(Some(_)));
+            let url = url.clone();
+            async move {
+                Ok(if exited {
+                    Some(false)
+                } else {
+                    ping(&url).await.then_some(true)
+                })
             }
-            if self.try_ping().await {
-                return true;
+        })
+        .await;
+        match answered {
+            Ok(true) => {
+                self.child = Some(child);
+                true
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "redis-server on port {} never answered",
-                self.port
-            );
-            tokio::time::sleep(POLL).await; // polling interval, not a wait for an outcome
+            Ok(false) => false,
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{e}");
+            }
         }
-    }
-
-    async fn try_ping(&self) -> bool {
-        let Ok(client) = redis::Client::open(self.url()) else {
-            return false;
-        };
-        let Ok(mut connection) = client.get_multiplexed_async_connection().await else {
-            return false;
-        };
-        redis::cmd("PING")
-            .query_async::<String>(&mut connection)
-            .await
-            .is_ok()
     }
 
     /// Kills Redis (SIGKILL) and waits until the process is gone.
@@ -121,7 +93,7 @@ impl RedisServer {
 
     /// A fresh client connection, e.g. for a backend's raw `PUBLISH`.
     pub async fn connection(&self) -> MultiplexedConnection {
-        redis::Client::open(self.url())
+        ::redis::Client::open(self.url())
             .unwrap()
             .get_multiplexed_async_connection()
             .await
@@ -130,8 +102,8 @@ impl RedisServer {
 
     /// `PUBLISH channel payload` from a plain Redis client; returns how many Redis
     /// subscribers (nodes) received it.
-    pub async fn publish(&self, channel: &str, payload: impl redis::ToRedisArgs) -> i64 {
-        redis::cmd("PUBLISH")
+    pub async fn publish(&self, channel: &str, payload: impl ::redis::ToRedisArgs) -> i64 {
+        ::redis::cmd("PUBLISH")
             .arg(channel)
             .arg(payload)
             .query_async(&mut self.connection().await)
@@ -141,7 +113,7 @@ impl RedisServer {
 
     /// How many Redis connections subscribe to `channel` (`PUBSUB NUMSUB`).
     pub async fn numsub(&self, channel: &str) -> i64 {
-        let (_, count): (String, i64) = redis::cmd("PUBSUB")
+        let (_, count): (String, i64) = ::redis::cmd("PUBSUB")
             .arg("NUMSUB")
             .arg(channel)
             .query_async(&mut self.connection().await)
@@ -157,8 +129,23 @@ impl Drop for RedisServer {
     }
 }
 
+/// Whether a Redis at `url` answers `PING`.
+async fn ping(url: &str) -> bool {
+    let Ok(client) = ::redis::Client::open(url) else {
+        return false;
+    };
+    let Ok(mut connection) = client.get_multiplexed_async_connection().await else {
+        return false;
+    };
+    ::redis::cmd("PING")
+        .query_async::<String>(&mut connection)
+        .await
+        .is_ok()
+}
+
 /// A `howl` node in this process, linked to a Redis.
 pub struct Node {
+    /// Its `--node-id`.
     pub id: String,
     server: TestServer,
 }
@@ -196,27 +183,6 @@ impl Node {
     /// Graceful shutdown; waits for `run` to return.
     pub async fn shutdown(&mut self) {
         self.server.shutdown().await.unwrap();
-    }
-
-    /// The `/healthz` body.
-    pub async fn health(&self) -> Value {
-        self.get_json("/healthz").await.1
-    }
-
-    /// The cluster-wide subscriber count of `channel` from `GET /api/channels` (None when
-    /// the node cannot tell).
-    pub async fn channel_count(&self, channel: &str) -> Option<u64> {
-        let (status, body) = self.get_json("/api/channels").await;
-        if status != 200 {
-            return None;
-        }
-        let channels = body["channels"].as_array().expect("a channel list");
-        Some(
-            channels
-                .iter()
-                .find(|c| c["name"] == channel)
-                .map_or(0, |c| c["subscribers"].as_u64().unwrap()),
-        )
     }
 }
 
