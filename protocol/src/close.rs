@@ -6,6 +6,11 @@
 pub const NORMAL: u16 = 1000;
 /// The server is shutting down; reconnect later (or to another node).
 pub const GOING_AWAY: u16 = 1001;
+/// The peer broke the WebSocket protocol (reserved bits, a bad opcode, an unmasked client
+/// frame, ...).
+pub const PROTOCOL_ERROR: u16 = 1002;
+/// A text message was not valid UTF-8.
+pub const INVALID_DATA: u16 = 1007;
 /// A message exceeded the size limit.
 pub const MESSAGE_TOO_BIG: u16 = 1009;
 /// The peer went silent: nothing (no ping, no pong, no frame) arrived within the heartbeat
@@ -35,6 +40,8 @@ mod tests {
         assert!(!should_reconnect(NORMAL));
         for code in [
             GOING_AWAY,
+            PROTOCOL_ERROR,
+            INVALID_DATA,
             MESSAGE_TOO_BIG,
             HEARTBEAT_TIMEOUT,
             SLOW_CONSUMER,

@@ -40,6 +40,8 @@ enum End {
     WriteStalled,
     /// The client sent a message over the size limit.
     TooLarge(String),
+    /// The client broke the WebSocket protocol; the close code says how.
+    Protocol(u16, String),
     /// The server is shutting down.
     Shutdown,
 }
@@ -179,6 +181,8 @@ fn read_error(error: axum::Error) -> End {
     match error.into_inner().downcast::<tungstenite::Error>() {
         Ok(error) => match *error {
             tungstenite::Error::Capacity(e) => End::TooLarge(e.to_string()),
+            tungstenite::Error::Utf8(e) => End::Protocol(close::INVALID_DATA, e),
+            tungstenite::Error::Protocol(e) => End::Protocol(close::PROTOCOL_ERROR, e.to_string()),
             other => End::Lost(other.to_string()),
         },
         Err(other) => End::Lost(other.to_string()),
@@ -348,6 +352,11 @@ impl Connection {
                 metrics.count_error(ErrorCode::MessageTooLarge);
                 warn!(%reason, limit = self.config.max_message_size, "message over the size limit");
                 Some((close::MESSAGE_TOO_BIG, "message too big"))
+            }
+            End::Protocol(code, reason) => {
+                metrics.protocol_errors.fetch_add(1, Relaxed);
+                info!(%reason, code, "client broke the WebSocket protocol");
+                Some((*code, "protocol error"))
             }
             End::Shutdown => {
                 debug!("server shutting down");

@@ -40,6 +40,9 @@ pub struct Metrics {
     pub broker_invalid_payloads: AtomicU64,
     /// Quotes this node's distributor published.
     pub quotes_distributed: AtomicU64,
+    /// Connections closed for breaking the WebSocket protocol (1002) or sending invalid UTF-8
+    /// text (1007).
+    pub protocol_errors: AtomicU64,
     /// Connections closed because no valid `connect` arrived within `--connect-timeout`.
     pub connect_timeouts: AtomicU64,
     /// Upgrades refused because the node held `--max-connections`.
@@ -168,6 +171,12 @@ impl Metrics {
             "counter",
             "Quotes published by this node's distributor.",
             count(&self.quotes_distributed),
+        );
+        metric(
+            "protocol_errors_total",
+            "counter",
+            "Connections closed for breaking the WebSocket protocol or sending invalid UTF-8.",
+            count(&self.protocol_errors),
         );
         metric(
             "connect_timeouts_total",
