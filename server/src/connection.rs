@@ -279,13 +279,30 @@ impl Connection {
     async fn write_queued(&self, socket: &mut WebSocket) -> Result<(), End> {
         let (frames, close) = self.outbox.drain_batch(BATCH);
         if !frames.is_empty() {
-            let write = async {
+            let write = timeout(self.config.write_timeout, async {
                 for frame in frames {
                     socket.feed(Message::Text(frame)).await?;
                 }
                 socket.flush().await
+            });
+            tokio::pin!(write);
+            // While a write is blocked the fan-out keeps queueing: an overflow drops the
+            // client at once instead of after the write timeout.
+            let written = loop {
+                tokio::select! {
+                    written = &mut write => break written,
+                    _ = self.outbox.ready() => {
+                        if let Some(Closing::SlowConsumer(limit)) = self.outbox.closing() {
+                            return Err(End::SlowConsumer(limit));
+                        }
+                    }
+                }
             };
-            match timeout(self.config.write_timeout, write).await {
+            // The wake-ups taken above were for frames still queued: keep the writer going.
+            if !self.outbox.is_empty() {
+                self.outbox.wake();
+            }
+            match written {
                 Err(_) => return Err(End::WriteStalled),
                 Ok(Err(error)) => return Err(End::Lost(error.to_string())),
                 Ok(Ok(())) => {}

@@ -146,6 +146,16 @@ impl Outbox {
         (frames, None)
     }
 
+    /// Why the connection must close, once the queue overflowed.
+    pub fn closing(&self) -> Option<Closing> {
+        self.state.lock().close
+    }
+
+    /// Wakes the writer (see [`Outbox::ready`]) although nothing new was queued.
+    pub fn wake(&self) {
+        self.ready.notify_one();
+    }
+
     /// How many frames are waiting.
     pub fn len(&self) -> usize {
         self.state.lock().frames.len()

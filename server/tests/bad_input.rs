@@ -169,7 +169,17 @@ async fn oversized_message_is_closed_with_1009_and_others_are_unaffected() {
 
 #[tokio::test]
 async fn a_flood_of_bad_frames_neither_crashes_nor_stalls_the_server() {
-    let server = TestServer::start(&["--quote-interval", "0"]).await;
+    // Rate limits raised so that every frame is processed and gets its own error (the
+    // limits themselves are tested in limits.rs).
+    let server = TestServer::start(&[
+        "--quote-interval",
+        "0",
+        "--client-rate",
+        "1e6",
+        "--client-burst",
+        "1000000",
+    ])
+    .await;
     let mut listener = server.client().await;
     listener
         .send_event("subscribe", json!({"channel": "calm"}))

@@ -286,3 +286,52 @@ async fn protocol_violations_close_with_their_codes() {
     publish_and_receive_all(&server, &mut subscriber, 10).await;
     assert_eq!(server.metric("howl_protocol_errors_total").await, 1.0);
 }
+
+#[tokio::test]
+async fn a_few_large_messages_overflow_a_stalled_subscribers_byte_limit() {
+    let server = TestServer::start(&[
+        "--quote-interval",
+        "0",
+        "--outbox-capacity",
+        "100000",
+        "--outbox-max-bytes",
+        "262144",
+        "--write-timeout",
+        "60",
+        // Filling the stalled client's socket buffers can outlast the default heartbeat
+        // timeout on a loaded machine; the fast subscriber does not ping.
+        "--heartbeat-timeout",
+        "300",
+    ])
+    .await;
+    let mut stalled = server.client().await;
+    stalled.subscribe("big").await; // reads nothing more until it is dropped
+    let mut fast = server.client().await;
+    fast.subscribe("big").await;
+    let pad = "z".repeat(60 * 1024);
+    let mut sent = 0u64;
+    // Bounded: the stalled client's socket buffers and its 256 KiB fill long before this.
+    while server.metric("howl_outbox_bytes_overflows_total").await < 1.0 {
+        assert!(sent < 2_000, "the stalled subscriber was never dropped");
+        for n in sent..sent + 8 {
+            let (status, body) = server
+                .post_json("/api/channels/big/publish", &json!({"n": n, "pad": pad}))
+                .await;
+            assert_eq!(status, 200, "{body}");
+        }
+        for n in sent..sent + 8 {
+            let frame = fast.recv_type("message").await;
+            assert_eq!(frame["payload"]["data"]["n"], n, "lost or out of order");
+        }
+        sent += 8;
+    }
+    assert_eq!(stalled.expect_close().await, 4001);
+    assert_eq!(
+        server.metric("howl_slow_consumers_dropped_total").await,
+        1.0
+    );
+    assert!(
+        fast.sync().await.is_empty(),
+        "the fast subscriber is still served"
+    );
+}

@@ -76,6 +76,11 @@ async fn a_stalled_subscriber_is_dropped_while_a_fast_one_gets_everything_in_ord
         "64",
         "--write-timeout",
         "2",
+        // The publisher sends thousands of messages as fast as it can.
+        "--publish-rate",
+        "1e6",
+        "--publish-burst",
+        "1000000",
     ])
     .await;
     let subscribe = |mut client: Client| async move {
