@@ -38,6 +38,12 @@ pub enum ErrorCode {
     ShuttingDown,
     /// A browser page from an origin not in `--allowed-origins` tried to open a WebSocket.
     OriginNotAllowed,
+    /// The hub is serving as many HTTP API requests as `--api-max-concurrent` allows (HTTP
+    /// 503); retry later.
+    Overloaded,
+    /// The request body did not arrive within `--http-body-timeout` (HTTP 408); the
+    /// connection is closed.
+    RequestTimeout,
     /// A code this version of the protocol does not know (never sent by the hub).
     #[serde(other)]
     Other,
@@ -45,7 +51,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code the hub can send, in declaration order (used for metrics labels).
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 17] = [
         Self::MalformedJson,
         Self::UnknownType,
         Self::InvalidPayload,
@@ -61,6 +67,8 @@ impl ErrorCode {
         Self::NotFound,
         Self::ShuttingDown,
         Self::OriginNotAllowed,
+        Self::Overloaded,
+        Self::RequestTimeout,
     ];
 
     /// The wire name, e.g. `"wrong_id"`.
@@ -81,6 +89,8 @@ impl ErrorCode {
             Self::NotFound => "not_found",
             Self::ShuttingDown => "shutting_down",
             Self::OriginNotAllowed => "origin_not_allowed",
+            Self::Overloaded => "overloaded",
+            Self::RequestTimeout => "request_timeout",
             Self::Other => "other",
         }
     }
