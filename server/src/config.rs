@@ -95,6 +95,26 @@ pub struct Config {
     /// This node's unique name in the cluster [default: a fresh UUID].
     #[arg(long, env = "HOWL_NODE_ID")]
     pub node_id: Option<String>,
+
+    /// Seconds a client has to send a complete HTTP request head, counted from the moment the
+    /// connection opens or its previous response was sent (so it also closes idle keep-alive
+    /// connections).
+    #[arg(long, env = "HOWL_HTTP_HEADER_TIMEOUT", default_value = "10", value_parser = parse_seconds)]
+    pub http_header_timeout: Duration,
+
+    /// Seconds a client has to send a whole `/api` request body, counted from the end of its
+    /// head; later, the request is answered 408 and the connection closed.
+    #[arg(long, env = "HOWL_HTTP_BODY_TIMEOUT", default_value = "30", value_parser = parse_seconds)]
+    pub http_body_timeout: Duration,
+
+    /// Seconds an HTTP connection may go with nothing read or written (e.g. a client that
+    /// stopped reading its response, a request stuck in the server) before it is closed.
+    #[arg(long, env = "HOWL_HTTP_IDLE_TIMEOUT", default_value = "60", value_parser = parse_seconds)]
+    pub http_idle_timeout: Duration,
+
+    /// Most `/api` requests served at once; more are answered 503 `overloaded`.
+    #[arg(long, env = "HOWL_API_MAX_CONCURRENT", default_value = "256")]
+    pub api_max_concurrent: usize,
 }
 
 /// How log lines are written.
@@ -251,6 +271,10 @@ impl Config {
         count("max-subscriptions", self.max_subscriptions, 1, 1 << 16)?;
         count("read-buffer-size", self.read_buffer_size, 64, MAX_BYTES)?;
         count("write-buffer-size", self.write_buffer_size, 0, MAX_BYTES)?;
+        timeout("http-header-timeout", self.http_header_timeout)?;
+        timeout("http-body-timeout", self.http_body_timeout)?;
+        timeout("http-idle-timeout", self.http_idle_timeout)?;
+        count("api-max-concurrent", self.api_max_concurrent, 1, 1 << 16)?;
         let path = &self.ws_path;
         let reserved = ["/healthz", "/metrics", "/api"]
             .iter()
@@ -436,12 +460,16 @@ mod tests {
             ("--shutdown-timeout", "0.001"),
             ("--quote-interval", "100000"),
             ("--redis-ttl", "0.01"),
+            ("--http-header-timeout", "0"),
+            ("--http-body-timeout", "86401"),
+            ("--http-idle-timeout", "0"),
             ("--outbox-capacity", "0"),
             ("--max-message-size", "7"),
             ("--max-message-size", "1000000000000"),
             ("--max-subscriptions", "0"),
             ("--read-buffer-size", "0"),
             ("--write-buffer-size", "100000000000"),
+            ("--api-max-concurrent", "0"),
             ("--ws-path", "ws"),
             ("--ws-path", "/api/ws"),
             ("--node-id", ""),
