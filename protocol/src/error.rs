@@ -41,6 +41,12 @@ pub enum ErrorCode {
     ShuttingDown,
     /// A browser page from an origin not in `--allowed-origins` tried to open a WebSocket.
     OriginNotAllowed,
+    /// The hub is serving as many HTTP API requests as `--api-max-concurrent` allows (HTTP
+    /// 503); retry later.
+    Overloaded,
+    /// The request body did not arrive within `--http-body-timeout` (HTTP 408); the
+    /// connection is closed.
+    RequestTimeout,
     /// A code this version of the protocol does not know (never sent by the hub).
     #[serde(other)]
     Other,
@@ -48,7 +54,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code the hub can send, in declaration order (used for metrics labels).
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 18] = [
         Self::MalformedJson,
         Self::UnknownType,
         Self::InvalidPayload,
@@ -65,6 +71,8 @@ impl ErrorCode {
         Self::NotFound,
         Self::ShuttingDown,
         Self::OriginNotAllowed,
+        Self::Overloaded,
+        Self::RequestTimeout,
     ];
 
     /// The wire name, e.g. `"wrong_id"`.
@@ -86,6 +94,8 @@ impl ErrorCode {
             Self::NotFound => "not_found",
             Self::ShuttingDown => "shutting_down",
             Self::OriginNotAllowed => "origin_not_allowed",
+            Self::Overloaded => "overloaded",
+            Self::RequestTimeout => "request_timeout",
             Self::Other => "other",
         }
     }

@@ -136,6 +136,26 @@ pub struct Config {
     /// This node's unique name in the cluster [default: a fresh UUID].
     #[arg(long, env = "HOWL_NODE_ID")]
     pub node_id: Option<String>,
+
+    /// Seconds a client has to send a complete HTTP request head, counted from the moment the
+    /// connection opens or its previous response was sent (so it also closes idle keep-alive
+    /// connections).
+    #[arg(long, env = "HOWL_HTTP_HEADER_TIMEOUT", default_value = "10", value_parser = parse_seconds)]
+    pub http_header_timeout: Duration,
+
+    /// Seconds a client has to send a whole `/api` request body, counted from the end of its
+    /// head; later, the request is answered 408 and the connection closed.
+    #[arg(long, env = "HOWL_HTTP_BODY_TIMEOUT", default_value = "30", value_parser = parse_seconds)]
+    pub http_body_timeout: Duration,
+
+    /// Seconds an HTTP connection may go with nothing read or written (e.g. a client that
+    /// stopped reading its response, a request stuck in the server) before it is closed.
+    #[arg(long, env = "HOWL_HTTP_IDLE_TIMEOUT", default_value = "60", value_parser = parse_seconds)]
+    pub http_idle_timeout: Duration,
+
+    /// Most `/api` requests served at once; more are answered 503 `overloaded`.
+    #[arg(long, env = "HOWL_API_MAX_CONCURRENT", default_value = "256")]
+    pub api_max_concurrent: usize,
 }
 
 /// How log lines are written.
@@ -187,14 +207,26 @@ pub enum ConfigError {
         /// The key whose value is unusable.
         key: String,
     },
+    /// A setting is outside the range it may take.
+    #[error(transparent)]
+    Invalid(#[from] InvalidSetting),
 }
 
+/// Seconds as a decimal number (`1.5`, `2s`). Out-of-range values are refused here (negative,
+/// not finite) or by [`Config::validate`] (too large for a timeout), never by a panic.
 fn parse_seconds(text: &str) -> Result<Duration, String> {
     let seconds: f64 = text
         .trim_end_matches('s')
         .parse()
         .map_err(|_| format!("{text:?} is not a number of seconds"))?;
-    Duration::try_from_secs_f64(seconds).map_err(|_| format!("{text:?} is not a valid duration"))
+    if !seconds.is_finite() || seconds < 0.0 {
+        return Err(format!(
+            "{text:?} is not a finite number of seconds of 0 or more"
+        ));
+    }
+    // Anything over the limit is refused by `validate` with the range; clamping here keeps
+    // values beyond what a `Duration` holds from failing with a vaguer message.
+    Ok(Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX))
 }
 
 impl Config {
@@ -242,7 +274,9 @@ impl Config {
             }
         }
         let matches = command.try_get_matches_from(&args)?;
-        Ok(Self::from_arg_matches(&matches)?)
+        let config = Self::from_arg_matches(&matches)?;
+        config.validate()?;
+        Ok(config)
     }
 
     /// Settings for a server on 127.0.0.1 with an ephemeral port and every other default;
@@ -251,6 +285,163 @@ impl Config {
         let args = ["howl", "--listen", "127.0.0.1:0"].iter().chain(extra);
         Self::from_args(args).expect("test settings are valid")
     }
+}
+
+/// A setting outside the range it may take, e.g. `--write-timeout 0`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid setting --{setting} {value}: {rule}")]
+pub struct InvalidSetting {
+    /// The setting's long flag name without the dashes (also its TOML key).
+    pub setting: &'static str,
+    /// The value given, as shown to the user.
+    pub value: String,
+    /// The range the value must be in.
+    pub rule: String,
+}
+
+/// The longest duration any timeout or interval may be: longer ones are mistakes, and far
+/// longer ones would overflow the clock.
+pub const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The shortest timeout or interval: anything shorter acts as no time at all.
+pub const MIN_DURATION: Duration = Duration::from_millis(10);
+
+/// The largest buffer or message size in bytes (64 MiB).
+pub const MAX_BYTES: usize = 64 << 20;
+
+impl Config {
+    /// Checks every numeric setting (and the WebSocket path) against the range it may take;
+    /// [`Config::from_args`] calls it, so a [`Config`] it returns is always usable.
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
+        seconds("quote-interval", self.quote_interval, MIN_DURATION, true)?;
+        timeout("heartbeat-timeout", self.heartbeat_timeout)?;
+        timeout("write-timeout", self.write_timeout)?;
+        timeout("shutdown-timeout", self.shutdown_timeout)?;
+        // The Redis broker refreshes its keys every third of the TTL, in whole milliseconds.
+        seconds(
+            "redis-ttl",
+            self.redis_ttl,
+            Duration::from_millis(30),
+            false,
+        )?;
+        count("outbox-capacity", self.outbox_capacity, 1, 1 << 20)?;
+        // Smaller could not carry a subscribe to a channel with a long name.
+        count("max-message-size", self.max_message_size, 256, MAX_BYTES)?;
+        count("max-subscriptions", self.max_subscriptions, 1, 1 << 16)?;
+        count("read-buffer-size", self.read_buffer_size, 64, MAX_BYTES)?;
+        count("write-buffer-size", self.write_buffer_size, 0, MAX_BYTES)?;
+        timeout("http-header-timeout", self.http_header_timeout)?;
+        timeout("http-body-timeout", self.http_body_timeout)?;
+        timeout("http-idle-timeout", self.http_idle_timeout)?;
+        count("api-max-concurrent", self.api_max_concurrent, 1, 1 << 16)?;
+        timeout("connect-timeout", self.connect_timeout)?;
+        timeout("client-rate-grace", self.client_rate_grace)?;
+        if let Some(max) = self.max_connections {
+            count("max-connections", max, 1, MAX_CONNECTIONS)?;
+        }
+        count(
+            "max-connections-per-ip",
+            self.max_connections_per_ip,
+            1,
+            MAX_CONNECTIONS,
+        )?;
+        rate("client-rate", self.client_rate)?;
+        rate("publish-rate", self.publish_rate)?;
+        count(
+            "client-burst",
+            self.client_burst as usize,
+            1,
+            u32::MAX as usize,
+        )?;
+        count(
+            "publish-burst",
+            self.publish_burst as usize,
+            1,
+            u32::MAX as usize,
+        )?;
+        // One message, in its frame with a channel name and seq, must always fit.
+        let frame = self.max_message_size.saturating_add(512);
+        count("outbox-max-bytes", self.outbox_max_bytes, frame, 1 << 40)?;
+        let path = &self.ws_path;
+        let reserved = ["/healthz", "/metrics", "/api"]
+            .iter()
+            .any(|r| path == r || path.starts_with(&format!("{r}/")));
+        if !path.starts_with('/') || path == "/" || reserved || path.contains(['{', '}', '*']) {
+            return Err(InvalidSetting {
+                setting: "ws-path",
+                value: format!("{path:?}"),
+                rule: "must start with / and not be /, /api, /healthz, /metrics or hold { } *"
+                    .into(),
+            });
+        }
+        if self.node_id.as_deref() == Some("") {
+            return Err(InvalidSetting {
+                setting: "node-id",
+                value: "\"\"".into(),
+                rule: "must not be empty".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The most connections a limit may name: far above what one process can hold.
+const MAX_CONNECTIONS: usize = 100_000_000;
+
+/// Checks that a per-second rate is a positive number no larger than a billion.
+fn rate(setting: &'static str, value: f64) -> Result<(), InvalidSetting> {
+    if value.is_finite() && value > 0.0 && value <= 1e9 {
+        return Ok(());
+    }
+    Err(InvalidSetting {
+        setting,
+        value: value.to_string(),
+        rule: "must be a number of frames per second above 0 and at most 1e9".into(),
+    })
+}
+
+/// Checks that `value` is between [`MIN_DURATION`] and [`MAX_DURATION`].
+fn timeout(setting: &'static str, value: Duration) -> Result<(), InvalidSetting> {
+    seconds(setting, value, MIN_DURATION, false)
+}
+
+/// Checks that `value` is between `min` and [`MAX_DURATION`], or 0 where `zero_is_off`.
+fn seconds(
+    setting: &'static str,
+    value: Duration,
+    min: Duration,
+    zero_is_off: bool,
+) -> Result<(), InvalidSetting> {
+    if (zero_is_off && value.is_zero()) || (min..=MAX_DURATION).contains(&value) {
+        return Ok(());
+    }
+    let off = if zero_is_off { "0 (off) or " } else { "" };
+    Err(InvalidSetting {
+        setting,
+        value: value.as_secs_f64().to_string(),
+        rule: format!(
+            "must be {off}between {} and {} seconds",
+            min.as_secs_f64(),
+            MAX_DURATION.as_secs()
+        ),
+    })
+}
+
+/// Checks that `value` is between `min` and `max`.
+fn count(
+    setting: &'static str,
+    value: usize,
+    min: usize,
+    max: usize,
+) -> Result<(), InvalidSetting> {
+    if (min..=max).contains(&value) {
+        return Ok(());
+    }
+    Err(InvalidSetting {
+        setting,
+        value: value.to_string(),
+        rule: format!("must be between {min} and {max}"),
+    })
 }
 
 fn read_file(path: &PathBuf) -> Result<Vec<(String, Vec<String>)>, ConfigError> {
@@ -316,8 +507,8 @@ mod tests {
         assert_eq!(config.max_message_size, 1024);
         assert_eq!(config.allowed_origins, ["http://a", "http://b"]);
         let config =
-            Config::from_args(["howl", "--config", path, "--max-message-size", "7"]).unwrap();
-        assert_eq!(config.max_message_size, 7);
+            Config::from_args(["howl", "--config", path, "--max-message-size", "700"]).unwrap();
+        assert_eq!(config.max_message_size, 700);
     }
 
     #[test]
@@ -360,6 +551,71 @@ mod tests {
         assert!(err.to_string().contains("not a number of seconds"), "{err}");
         let err = Config::from_args(["howl", "--config", "/nonexistent/howl.toml"]).unwrap_err();
         assert!(matches!(err, ConfigError::Read { .. }), "{err}");
+    }
+
+    #[test]
+    fn out_of_range_values_are_refused_naming_the_setting() {
+        for (flag, value) in [
+            ("--write-timeout", "0"),
+            ("--heartbeat-timeout", "1e19"),
+            ("--heartbeat-timeout", "1e300"),
+            ("--shutdown-timeout", "0.001"),
+            ("--quote-interval", "100000"),
+            ("--redis-ttl", "0.01"),
+            ("--http-header-timeout", "0"),
+            ("--http-body-timeout", "86401"),
+            ("--http-idle-timeout", "0"),
+            ("--outbox-capacity", "0"),
+            ("--max-message-size", "7"),
+            ("--max-message-size", "1000000000000"),
+            ("--max-subscriptions", "0"),
+            ("--read-buffer-size", "0"),
+            ("--write-buffer-size", "100000000000"),
+            ("--api-max-concurrent", "0"),
+            ("--connect-timeout", "0"),
+            ("--client-rate-grace", "0"),
+            ("--max-connections", "0"),
+            ("--max-connections-per-ip", "0"),
+            ("--client-rate", "0"),
+            ("--client-rate", "inf"),
+            ("--publish-rate", "nan"),
+            ("--client-burst", "0"),
+            ("--publish-burst", "0"),
+            ("--outbox-max-bytes", "1000"),
+            ("--ws-path", "ws"),
+            ("--ws-path", "/api/ws"),
+            ("--node-id", ""),
+        ] {
+            let err = Config::from_args(["howl", flag, value]).unwrap_err();
+            assert!(
+                matches!(err, ConfigError::Invalid(_)),
+                "{flag} {value}: {err}"
+            );
+            assert!(err.to_string().contains(flag), "{flag} {value}: {err}");
+        }
+        for (flag, value) in [
+            ("--write-timeout", "-1"),
+            ("--heartbeat-timeout", "inf"),
+            ("--heartbeat-timeout", "NaN"),
+            ("--outbox-capacity", "-1"),
+        ] {
+            let err = Config::from_args(["howl", &format!("{flag}={value}")]).unwrap_err();
+            assert!(matches!(err, ConfigError::Cli(_)), "{flag} {value}: {err}");
+            assert!(err.to_string().contains(flag), "{flag} {value}: {err}");
+        }
+        // Zero turns the distributor off; a day is the longest timeout.
+        Config::from_args([
+            "howl",
+            "--quote-interval",
+            "0",
+            "--heartbeat-timeout",
+            "86400",
+        ])
+        .unwrap();
+        // A value from the config file is checked too.
+        let f = file("write-timeout = 0\n");
+        let err = Config::from_args(["howl", "--config", f.path().to_str().unwrap()]).unwrap_err();
+        assert!(err.to_string().contains("--write-timeout"), "{err}");
     }
 
     #[test]

@@ -68,6 +68,10 @@ pub async fn publish(
         )
     })?;
     let body = body.map_err(|rejection| {
+        if let Some(timeout) = crate::http_server::BodyTimeout::find(&rejection) {
+            let (status, code) = (StatusCode::REQUEST_TIMEOUT, ErrorCode::RequestTimeout);
+            return counted(&node, ApiError::new(status, code, timeout.to_string()));
+        }
         let (status, code) = match rejection.status() {
             StatusCode::PAYLOAD_TOO_LARGE => {
                 (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::MessageTooLarge)

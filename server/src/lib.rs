@@ -2,6 +2,8 @@
 //!
 //! A map of the crate, from the socket inwards:
 //! - [`server`]: routes, the WebSocket upgrade and [`run`] with graceful shutdown.
+//! - [`http_server`]: serving HTTP/1 on each TCP connection, with its timeouts; the limits
+//!   of `/api`.
 //! - [`connection`]: one WebSocket's I/O loop.
 //! - [`session`]: the protocol rules of one connection, without I/O.
 //! - [`outbox`]: a connection's bounded queue of outgoing frames.
@@ -23,6 +25,7 @@ pub mod config;
 pub mod connection;
 pub mod distributor;
 pub mod http_api;
+pub mod http_server;
 pub mod hub;
 pub mod limits;
 pub mod logging;

@@ -1,17 +1,38 @@
 //! The `howl` binary: reads the settings, binds the listener and serves until SIGTERM or
 //! Ctrl-C.
+//!
+//! Exit codes: 0 after a graceful shutdown, 2 for unusable settings (with a line naming the
+//! setting), 1 when the server cannot start or fails (with its cause on one line).
 
 use anyhow::Context;
+use howl::config::ConfigError;
 use howl::Config;
+use std::process::ExitCode;
 use tokio::net::TcpListener;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
     let config = match Config::from_args(std::env::args_os()) {
         Ok(config) => config,
-        Err(howl::config::ConfigError::Cli(e)) => e.exit(),
-        Err(e) => return Err(e.into()),
+        // clap prints usage errors (exit 2) and --help/--version (exit 0) itself.
+        Err(ConfigError::Cli(e)) => e.exit(),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
     };
+    // The error is printed here, rather than returned from `main`, so it is one line with its
+    // causes and never an empty backtrace block (RUST_BACKTRACE would add one).
+    match serve(config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[tokio::main]
+async fn serve(config: Config) -> anyhow::Result<()> {
     howl::logging::init(config.log_format);
     let listener = TcpListener::bind(config.listen)
         .await

@@ -54,6 +54,8 @@ pub struct Metrics {
     /// Slow consumers dropped because their queue reached `--outbox-max-bytes` (also counted
     /// in `slow_consumers_dropped`).
     pub outbox_bytes_overflows: AtomicU64,
+    /// The HTTP server's timeouts and limits.
+    pub http: HttpMetrics,
     errors: [AtomicU64; ErrorCode::ALL.len()],
 }
 
@@ -208,6 +210,7 @@ impl Metrics {
             "Slow consumers dropped at --outbox-max-bytes.",
             count(&self.outbox_bytes_overflows),
         );
+        self.http.render(&mut out);
         let _ = writeln!(
             out,
             "# HELP howl_errors_total Errors sent to clients, by code."
@@ -221,6 +224,70 @@ impl Metrics {
             );
         }
         out
+    }
+}
+
+/// The HTTP server's timeouts and limits (`--http-*-timeout`, `--api-max-concurrent`).
+#[derive(Default)]
+pub struct HttpMetrics {
+    /// Connections closed for not sending a request head within `--http-header-timeout`.
+    pub header_timeouts: AtomicU64,
+    /// Requests answered 408 because their body did not arrive within `--http-body-timeout`.
+    pub body_timeouts: AtomicU64,
+    /// Connections closed after `--http-idle-timeout` with nothing read or written.
+    pub idle_timeouts: AtomicU64,
+    /// `/api` requests being served.
+    pub api_in_flight: AtomicI64,
+    /// `/api` requests refused with 503 for exceeding `--api-max-concurrent`.
+    pub api_rejected: AtomicU64,
+    /// HTTP connections still busy when the shutdown timeout passed, dropped unanswered.
+    pub dropped_at_shutdown: AtomicU64,
+}
+
+impl HttpMetrics {
+    fn render(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "# HELP howl_http_timeouts_total HTTP connections and requests ended by a timeout, by kind.\n\
+             # TYPE howl_http_timeouts_total counter"
+        );
+        for (kind, value) in [
+            ("header", &self.header_timeouts),
+            ("body", &self.body_timeouts),
+            ("idle", &self.idle_timeouts),
+        ] {
+            let _ = writeln!(
+                out,
+                "howl_http_timeouts_total{{kind=\"{kind}\"}} {}",
+                value.load(Relaxed)
+            );
+        }
+        let figures = [
+            (
+                "api_requests_in_flight",
+                "gauge",
+                "/api requests being served.",
+                self.api_in_flight.load(Relaxed).to_string(),
+            ),
+            (
+                "api_requests_rejected_total",
+                "counter",
+                "/api requests refused over --api-max-concurrent.",
+                self.api_rejected.load(Relaxed).to_string(),
+            ),
+            (
+                "http_dropped_at_shutdown_total",
+                "counter",
+                "HTTP connections dropped when the shutdown timeout passed.",
+                self.dropped_at_shutdown.load(Relaxed).to_string(),
+            ),
+        ];
+        for (name, kind, help, value) in figures {
+            let _ = writeln!(
+                out,
+                "# HELP howl_{name} {help}\n# TYPE howl_{name} {kind}\nhowl_{name} {value}"
+            );
+        }
     }
 }
 
@@ -239,6 +306,14 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("howl_connections_open 0\n"), "{text}");
+        assert!(
+            text.contains("howl_http_timeouts_total{kind=\"body\"} 0\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("howl_api_requests_rejected_total 0\n"),
+            "{text}"
+        );
         assert_eq!(metrics.errors(ErrorCode::WrongId), 2);
     }
 }

@@ -1,8 +1,10 @@
-//! The HTTP server: routes, the WebSocket upgrade, and [`run`] with graceful shutdown.
+//! The server: routes, the WebSocket upgrade, and [`run`] with graceful shutdown (the HTTP
+//! connections themselves are served by [`crate::http_server`]).
 
 use crate::config::Config;
 use crate::connection;
 use crate::http_api::{self, ApiError};
+use crate::http_server::{ApiLimits, HttpConnections};
 use crate::limits::{ConnectionLimits, Refusal};
 use crate::logging::LogThrottle;
 use crate::node::Node;
@@ -10,7 +12,6 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, State, WebSocketUpgrade};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
-use axum::serve::ListenerExt;
 use axum::Router;
 use howl_protocol::ErrorCode;
 use std::future::Future;
@@ -21,7 +22,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower_http::services::{ServeDir, ServeFile};
-use tracing::{debug, info, warn};
+use tracing::{info, warn};
 
 /// What the request handlers share.
 #[derive(Clone)]
@@ -66,8 +67,9 @@ pub async fn run(
 }
 
 /// Serves Howl on `listener` with a prepared node (and so any broker) until `shutdown`
-/// completes; then stops accepting, sends every client close 1001 after what was queued for
-/// it, and returns once all have closed or the shutdown timeout has passed.
+/// completes; then stops accepting, answers the HTTP requests in progress, sends every
+/// WebSocket client close 1001 after what was queued for it, and once all have closed or the
+/// shutdown timeout has passed (dropping what is left), stops the broker and returns.
 pub async fn run_with_node(
     config: Config,
     node: Arc<Node>,
@@ -97,29 +99,29 @@ pub async fn run_with_node(
     let mut broker_tasks = node.broker.start(broker_stop.clone());
 
     info!(address = %listener.local_addr()?, ws_path = %config.ws_path, broker = node.broker.kind(), "howl listening");
-    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    let trigger = stop.clone();
-    // Nagle's algorithm would hold a small frame back while an earlier one is unacknowledged:
-    // tens of milliseconds on a real-time stream.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(error) = tcp.set_nodelay(true) {
-            debug!(%error, "cannot set TCP_NODELAY");
-        }
-    });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            info!("shutting down");
-            trigger.cancel();
-        })
-        .await?;
-
+    let http = HttpConnections::new(&config, node.metrics.clone());
+    tokio::select! {
+        () = http.accept(listener, router(state.clone())) => {}
+        () = shutdown => {}
+    }
+    // The listener is closed. One deadline for everything the clients still get: HTTP
+    // requests in progress are answered (idle connections close at once), WebSockets get
+    // what was queued for them and close 1001; whatever is left then is dropped.
+    info!("shutting down");
+    let deadline = tokio::time::Instant::now() + config.shutdown_timeout;
     stop.cancel();
     state.connections.close();
-    if tokio::time::timeout(config.shutdown_timeout, state.connections.wait())
-        .await
-        .is_err()
-    {
+    let (http_dropped, websockets) = tokio::join!(
+        http.shut_down(deadline),
+        tokio::time::timeout_at(deadline, state.connections.wait())
+    );
+    if http_dropped > 0 {
+        warn!(
+            dropped = http_dropped,
+            "shutdown timeout passed with HTTP requests in progress: connections dropped"
+        );
+    }
+    if websockets.is_err() {
         warn!(
             left = state.connections.len(),
             "shutdown timeout passed with connections still closing"
@@ -145,7 +147,11 @@ fn router(state: AppState) -> Router {
         .route("/channels", get(http_api::list_channels))
         .route("/channels/{channel}/publish", post(http_api::publish))
         .fallback(http_api::not_found)
-        .layer(DefaultBodyLimit::max(state.config.max_message_size));
+        .layer(DefaultBodyLimit::max(state.config.max_message_size))
+        .layer(axum::middleware::from_fn_with_state(
+            ApiLimits::new(&state.config, state.node.metrics.clone()),
+            crate::http_server::limit_api,
+        ));
     let router = Router::new()
         .route(&state.config.ws_path, any(upgrade))
         .nest("/api", api)
