@@ -381,8 +381,12 @@ impl Connection {
             }
         };
         let closing = async {
-            if matches!(end, End::Shutdown | End::Disconnect) {
-                // What was queued before the end is still delivered.
+            // What was queued before the end is still delivered, so a client closed for its
+            // own behaviour still hears the replies (and `rate_limited` errors) it was sent.
+            if matches!(
+                end,
+                End::Shutdown | End::Disconnect | End::RateLimited | End::ConnectTimeout
+            ) {
                 while !self.outbox.is_empty() {
                     if self.write_queued(socket).await.is_err() {
                         break;

@@ -44,7 +44,18 @@ async fn a_client_that_stops_pinging_is_dropped_and_leaves_its_channels() {
 
 #[tokio::test]
 async fn pinging_keeps_a_connection_alive_past_the_timeout() {
-    let server = TestServer::start(&["--quote-interval", "0", "--heartbeat-timeout", "1"]).await;
+    // The client pings in a tight loop, far above the default rate limit it is not about.
+    let server = TestServer::start(&[
+        "--quote-interval",
+        "0",
+        "--heartbeat-timeout",
+        "1",
+        "--client-rate",
+        "1e6",
+        "--client-burst",
+        "1000000",
+    ])
+    .await;
     let mut client = server.client().await;
     let mut other = server.client().await;
     // Several heartbeat periods pass, measured by the other client being dropped for silence.
