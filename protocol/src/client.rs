@@ -10,7 +10,8 @@ use serde_json::value::RawValue;
 #[serde(tag = "type", content = "payload", rename_all = "snake_case")]
 pub enum ClientMessage {
     /// The client has processed its id; only now does it join the pool of ready connections.
-    Connect(IdPayload),
+    /// A hub in secured mode needs a connection `token` here.
+    Connect(ConnectPayload),
     /// Join a channel (the default quote channel when `channel` is absent).
     Subscribe(SubscriptionPayload),
     /// Leave a channel (the default quote channel when `channel` is absent).
@@ -26,6 +27,9 @@ pub enum ClientMessage {
     Ping(IdPayload),
     /// The user ended the session; the hub closes the connection with code 1000.
     Disconnect(IdPayload),
+    /// A new connection token for the same user, sent before the current one expires: the
+    /// connection continues under the new token's expiry.
+    Refresh(RefreshPayload),
 }
 
 impl ClientMessage {
@@ -40,13 +44,16 @@ impl ClientMessage {
             Self::Unwatch(_) => "unwatch",
             Self::Ping(_) => "ping",
             Self::Disconnect(_) => "disconnect",
+            Self::Refresh(_) => "refresh",
         }
     }
 
     /// The connection id the event claims to come from.
     pub fn id(&self) -> &str {
         match self {
-            Self::Connect(p) | Self::Ping(p) | Self::Disconnect(p) => &p.id,
+            Self::Connect(p) => &p.id,
+            Self::Ping(p) | Self::Disconnect(p) => &p.id,
+            Self::Refresh(p) => &p.id,
             Self::Subscribe(p) | Self::Unsubscribe(p) => &p.id,
             Self::Publish(p) => &p.id,
             Self::Watch(p) | Self::Unwatch(p) => &p.id,
@@ -56,7 +63,9 @@ impl ClientMessage {
     /// The request's `ref`, echoed by every reply to it.
     pub fn reference(&self) -> Option<&Ref> {
         match self {
-            Self::Connect(p) | Self::Ping(p) | Self::Disconnect(p) => p.reference.as_ref(),
+            Self::Connect(p) => p.reference.as_ref(),
+            Self::Ping(p) | Self::Disconnect(p) => p.reference.as_ref(),
+            Self::Refresh(p) => p.reference.as_ref(),
             Self::Subscribe(p) | Self::Unsubscribe(p) => p.reference.as_ref(),
             Self::Publish(p) => p.reference.as_ref(),
             Self::Watch(p) | Self::Unwatch(p) => p.reference.as_ref(),
@@ -86,6 +95,65 @@ impl IdPayload {
             id: id.into(),
             reference: None,
         }
+    }
+}
+
+/// Payload of `connect`. Without a `token` it encodes exactly as the original protocol's
+/// `{"id": ...}`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectPayload {
+    /// The id the hub assigned in `initial`.
+    pub id: String,
+    /// The connection token (a JWT), needed when the hub runs in secured mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// Echoed in any `error` for this request.
+    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<Ref>,
+}
+
+impl ConnectPayload {
+    /// A payload with `id`, no token and no `ref`: the original protocol's `connect`.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            token: None,
+            reference: None,
+        }
+    }
+}
+
+// The token is a credential: it never appears in debug output (logs).
+impl std::fmt::Debug for ConnectPayload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectPayload")
+            .field("id", &self.id)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("reference", &self.reference)
+            .finish()
+    }
+}
+
+/// Payload of `refresh`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshPayload {
+    /// The id the hub assigned in `initial`.
+    pub id: String,
+    /// The new connection token: the same user (`sub`), a later expiry.
+    pub token: String,
+    /// Echoed in any `error` for this request.
+    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<Ref>,
+}
+
+// The token is a credential: it never appears in debug output (logs).
+impl std::fmt::Debug for RefreshPayload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RefreshPayload")
+            .field("id", &self.id)
+            .field("token", &"<redacted>")
+            .field("reference", &self.reference)
+            .finish()
     }
 }
 

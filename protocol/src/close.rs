@@ -21,14 +21,22 @@ pub const SLOW_CONSUMER: u16 = 4001;
 /// The `connect` handshake did not finish in time: the server sends it when no valid
 /// `connect` arrived within `--connect-timeout`, the client session when no `initial` did.
 pub const HANDSHAKE_TIMEOUT: u16 = 4002;
+/// The connection token (or a refresh token) was missing, malformed, badly signed, for
+/// another algorithm, or for another user. Reconnecting with the same token cannot succeed,
+/// so clients do not reconnect.
+pub const UNAUTHORIZED: u16 = 4003;
+/// The connection token expired (no valid `refresh` arrived by its `exp`). The client gets a
+/// fresh token, then reconnects.
+pub const TOKEN_EXPIRED: u16 = 4004;
 /// The client kept sending faster than the rate limit allowed for longer than the grace
 /// period (`--client-rate-grace`); it may reconnect after backing off.
 pub const RATE_LIMITED: u16 = 4005;
 
 /// Whether a client should reconnect after a connection closed with `code`: always, except
-/// after a normal end, which means the other side does not want this client back.
+/// after a normal end, which means the other side does not want this client back, and after
+/// [`UNAUTHORIZED`], which the same credentials would only meet again.
 pub fn should_reconnect(code: u16) -> bool {
-    code != NORMAL
+    !matches!(code, NORMAL | UNAUTHORIZED)
 }
 
 #[cfg(test)]
@@ -36,8 +44,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_a_normal_end_stops_reconnecting() {
+    fn only_a_normal_end_or_unauthorized_stops_reconnecting() {
         assert!(!should_reconnect(NORMAL));
+        assert!(!should_reconnect(UNAUTHORIZED));
         for code in [
             GOING_AWAY,
             PROTOCOL_ERROR,
@@ -47,6 +56,7 @@ mod tests {
             SLOW_CONSUMER,
             HANDSHAKE_TIMEOUT,
             RATE_LIMITED,
+            TOKEN_EXPIRED,
             1006,
             1011,
         ] {

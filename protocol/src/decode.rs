@@ -109,6 +109,7 @@ pub fn decode_client(text: &str) -> Result<ClientMessage, DecodeError> {
         "unwatch" => ClientMessage::Unwatch(read_payload(&env)?),
         "ping" => ClientMessage::Ping(read_payload(&env)?),
         "disconnect" => ClientMessage::Disconnect(read_payload(&env)?),
+        "refresh" => ClientMessage::Refresh(read_payload(&env)?),
         _ => return Err(unknown_type(&env)),
     })
 }
@@ -127,6 +128,7 @@ pub fn decode_server(text: &str) -> Result<ServerMessage, DecodeError> {
         "channel_status" => ServerMessage::ChannelStatus(read_payload(&env)?),
         "pong" => ServerMessage::Pong(read_payload(&env)?),
         "error" => ServerMessage::Error(read_payload(&env)?),
+        "subscribed" => ServerMessage::Subscribed(read_payload(&env)?),
         _ => return Err(unknown_type(&env)),
     })
 }

@@ -47,6 +47,14 @@ pub enum ErrorCode {
     /// The request body did not arrive within `--http-body-timeout` (HTTP 408); the
     /// connection is closed.
     RequestTimeout,
+    /// The connection token (or refresh token) is missing, malformed, badly signed, for
+    /// another algorithm or for another user; on WebSocket, close 4003 follows. On the HTTP
+    /// API: a missing or wrong API key (HTTP 401).
+    Unauthorized,
+    /// The connection token expired; on WebSocket, close 4004 follows.
+    TokenExpired,
+    /// The connection may not do this on this channel (HTTP 403 on the API).
+    PermissionDenied,
     /// A code this version of the protocol does not know (never sent by the hub).
     #[serde(other)]
     Other,
@@ -54,7 +62,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code the hub can send, in declaration order (used for metrics labels).
-    pub const ALL: [ErrorCode; 18] = [
+    pub const ALL: [ErrorCode; 21] = [
         Self::MalformedJson,
         Self::UnknownType,
         Self::InvalidPayload,
@@ -73,6 +81,9 @@ impl ErrorCode {
         Self::OriginNotAllowed,
         Self::Overloaded,
         Self::RequestTimeout,
+        Self::Unauthorized,
+        Self::TokenExpired,
+        Self::PermissionDenied,
     ];
 
     /// The wire name, e.g. `"wrong_id"`.
@@ -96,6 +107,9 @@ impl ErrorCode {
             Self::OriginNotAllowed => "origin_not_allowed",
             Self::Overloaded => "overloaded",
             Self::RequestTimeout => "request_timeout",
+            Self::Unauthorized => "unauthorized",
+            Self::TokenExpired => "token_expired",
+            Self::PermissionDenied => "permission_denied",
             Self::Other => "other",
         }
     }

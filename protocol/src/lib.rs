@@ -25,11 +25,14 @@ pub mod reference;
 pub mod server;
 
 pub use channel::{validate_channel, ChannelNameError, DEFAULT_CHANNEL, MAX_CHANNEL_LEN};
-pub use client::{ChannelPayload, ClientMessage, IdPayload, PublishPayload, SubscriptionPayload};
+pub use client::{
+    ChannelPayload, ClientMessage, ConnectPayload, IdPayload, PublishPayload, RefreshPayload,
+    SubscriptionPayload,
+};
 pub use decode::{decode_client, decode_server, DecodeError};
 pub use error::ErrorCode;
 pub use reference::Ref;
 pub use server::{
     ChannelMessage, ChannelStatus, ConfirmationPayload, ErrorPayload, InitialPayload, MessageRef,
-    PongPayload, PublishConfirmation, ServerMessage, Status, WisdomPayload,
+    PongPayload, PublishConfirmation, ServerMessage, Status, SubscribedPayload, WisdomPayload,
 };

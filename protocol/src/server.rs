@@ -25,8 +25,12 @@ pub enum ServerMessage {
     ChannelStatus(ChannelStatus),
     /// The answer to `ping`.
     Pong(PongPayload),
-    /// Something the client sent was rejected; the connection stays usable.
+    /// Something the client sent was rejected; the connection stays usable (unless a close
+    /// follows, e.g. after `unauthorized` or `token_expired`).
     Error(ErrorPayload),
+    /// The server subscribed the connection to a channel (e.g. one listed in the connection
+    /// token's `channels` claim); its messages arrive as `message` frames.
+    Subscribed(SubscribedPayload),
 }
 
 impl ServerMessage {
@@ -42,6 +46,7 @@ impl ServerMessage {
             Self::ChannelStatus(_) => "channel_status",
             Self::Pong(_) => "pong",
             Self::Error(_) => "error",
+            Self::Subscribed(_) => "subscribed",
         }
     }
 
@@ -212,6 +217,13 @@ impl MessageRef<'_> {
 #[derive(Serialize)]
 struct WisdomRef<'a> {
     message: &'a str,
+}
+
+/// Payload of `subscribed`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscribedPayload {
+    /// The channel the server subscribed the connection to.
+    pub channel: String,
 }
 
 /// Payload of `channel_status`.

@@ -27,7 +27,7 @@ fn raw(text: &str) -> Box<RawValue> {
 fn original_client_events() {
     let id_only = format!(r#"{{"id":"{ID}"}}"#);
     client_golden(
-        ClientMessage::Connect(id()),
+        ClientMessage::Connect(ConnectPayload::new(ID)),
         &format!(r#"{{"type":"connect","payload":{id_only}}}"#),
     );
     let sub = SubscriptionPayload {
@@ -186,10 +186,37 @@ fn unknown_server_events_are_reported_not_panicked_on() {
 }
 
 #[test]
+fn identity_events() {
+    client_golden(
+        ClientMessage::Connect(ConnectPayload {
+            id: ID.into(),
+            token: Some("a.b.c".into()),
+            reference: None,
+        }),
+        &format!(r#"{{"type":"connect","payload":{{"id":"{ID}","token":"a.b.c"}}}}"#),
+    );
+    client_golden(
+        ClientMessage::Refresh(RefreshPayload {
+            id: ID.into(),
+            token: "d.e.f".into(),
+            reference: Some(Ref::Int(4)),
+        }),
+        &format!(r#"{{"type":"refresh","payload":{{"id":"{ID}","token":"d.e.f","ref":4}}}}"#),
+    );
+    server_golden(
+        ServerMessage::Subscribed(SubscribedPayload {
+            channel: "alerts".into(),
+        }),
+        r#"{"type":"subscribed","payload":{"channel":"alerts"}}"#,
+    );
+}
+
+#[test]
 fn every_request_may_carry_a_ref() {
     client_golden(
-        ClientMessage::Connect(IdPayload {
+        ClientMessage::Connect(ConnectPayload {
             id: ID.into(),
+            token: None,
             reference: Some(Ref::Int(1)),
         }),
         &format!(r#"{{"type":"connect","payload":{{"id":"{ID}","ref":1}}}}"#),

@@ -160,6 +160,45 @@ pub struct Config {
     /// Most `/api` requests served at once; more are answered 503 `overloaded`.
     #[arg(long, env = "HOWL_API_MAX_CONCURRENT", default_value = "256")]
     pub api_max_concurrent: usize,
+
+    /// Secret that connection tokens (JWT, HS256) are signed with; turns on secured mode.
+    /// Without a token key Howl runs in open mode: any client may subscribe and publish.
+    #[arg(long, env = "HOWL_TOKEN_SECRET", hide_env_values = true)]
+    pub token_secret: Option<Secret>,
+
+    /// PEM file with the public key connection tokens are signed for (RSA: RS256, EC P-256:
+    /// ES256, told apart by the key); turns on secured mode.
+    #[arg(long, env = "HOWL_TOKEN_PUBLIC_KEY")]
+    pub token_public_key: Option<PathBuf>,
+
+    /// The token verifier built from `--token-secret` or `--token-public-key` by
+    /// [`Config::from_args`]; `None` in open mode.
+    #[arg(skip)]
+    pub verifier: Option<std::sync::Arc<crate::auth::Verifier>>,
+}
+
+/// A setting that is a credential: it is never shown in debug output or logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(Self(text.to_owned()))
+    }
 }
 
 /// How log lines are written.
@@ -214,6 +253,9 @@ pub enum ConfigError {
     /// A setting is outside the range it may take.
     #[error(transparent)]
     Invalid(#[from] InvalidSetting),
+    /// The token key could not be set up.
+    #[error(transparent)]
+    Key(#[from] crate::auth::KeyError),
 }
 
 /// Seconds as a decimal number (`1.5`, `2s`). Out-of-range values are refused here (negative,
@@ -278,8 +320,13 @@ impl Config {
             }
         }
         let matches = command.try_get_matches_from(&args)?;
-        let config = Self::from_arg_matches(&matches)?;
+        let mut config = Self::from_arg_matches(&matches)?;
         config.validate()?;
+        config.verifier = crate::auth::Verifier::from_settings(
+            config.token_secret.as_ref().map(Secret::expose),
+            config.token_public_key.as_deref(),
+        )?
+        .map(std::sync::Arc::new);
         Ok(config)
     }
 
@@ -463,6 +510,27 @@ mod tests {
         let f = file("write-timeout = 0\n");
         let err = Config::from_args(["howl", "--config", f.path().to_str().unwrap()]).unwrap_err();
         assert!(err.to_string().contains("--write-timeout"), "{err}");
+    }
+
+    #[test]
+    fn a_token_key_turns_on_secured_mode_and_is_never_shown() {
+        assert!(Config::from_args(["howl"]).unwrap().verifier.is_none());
+        let f = file("token-secret = \"s3cret-value\"\n");
+        let config = Config::from_args(["howl", "--config", f.path().to_str().unwrap()]).unwrap();
+        assert!(config.verifier.is_some());
+        assert!(!format!("{config:?}").contains("s3cret-value"));
+        let err = Config::from_args([
+            "howl",
+            "--token-secret",
+            "a",
+            "--token-public-key",
+            "/x.pem",
+        ])
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::Key(_)), "{err}");
+        let err =
+            Config::from_args(["howl", "--token-public-key", "/nonexistent.pem"]).unwrap_err();
+        assert!(err.to_string().contains("--token-public-key"), "{err}");
     }
 
     #[test]

@@ -4,18 +4,22 @@
 use crate::clock::now_millis;
 use crate::config::Config;
 use crate::hub::ConnId;
+use crate::hub::Form;
 use crate::limits::ConnectionPermit;
 use crate::node::Node;
 use crate::outbox::{Batch, Closing, Frame, Limit, Outbox};
 use crate::session::{Action, Admission, Session};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::SinkExt;
-use howl_protocol::{close, ErrorCode, ErrorPayload, PublishConfirmation, ServerMessage};
+use howl_protocol::{
+    close, ErrorCode, ErrorPayload, PublishConfirmation, ServerMessage, SubscribedPayload,
+};
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::time::{sleep, timeout, Instant};
+use tokio::time::{sleep, timeout, Instant, Sleep};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, info_span, warn, Instrument};
 
@@ -44,6 +48,8 @@ enum End {
     Protocol(u16, String),
     /// The server is shutting down.
     Shutdown,
+    /// A token was refused (`error` already queued); the close code says how: 4003 or 4004.
+    AuthFailed(u16),
 }
 
 /// Serves one upgraded WebSocket until it ends, then removes it from every channel.
@@ -95,7 +101,7 @@ fn run(
     let mut this = Connection {
         conn: node.next_conn_id(),
         outbox: Arc::new(Outbox::new(config.outbox_capacity, config.outbox_max_bytes)),
-        session: Session::new(id, &config.session_limits()),
+        session: Session::new(id, &config.session_limits()).secured(config.verifier.clone()),
         node,
         config,
         _permit: permit,
@@ -112,6 +118,10 @@ fn run(
         // heartbeat, never this deadline.
         let connect_deadline = sleep(this.config.connect_timeout);
         tokio::pin!(connect_deadline);
+        // Only a connection whose token has an `exp` gets a timer for it (boxed, so an idle
+        // connection without one pays nothing); `armed_for` is the expiry it is set to.
+        let mut expiry: Option<Pin<Box<Sleep>>> = None;
+        let mut armed_for: Option<u64> = None;
         // Not `biased`: under a steady fan-out the queue is always ready, and a fixed order
         // would never get to reading the client (pings, unsubscribes) or to the timers.
         let end = loop {
@@ -133,6 +143,14 @@ fn run(
                             if let Some(end) = Box::pin(this.on_text(&text)).await {
                                 break end;
                             }
+                            let expires = this.session.expires_at_ms();
+                            if expires != armed_for {
+                                armed_for = expires;
+                                expiry = expires.map(|at| {
+                                    let left = Duration::from_millis(at.saturating_sub(now_millis()));
+                                    Box::pin(sleep(left))
+                                });
+                            }
                         }
                         Some(Ok(Message::Binary(_))) => match this.session.admit_other(now_millis()) {
                             Admission::Admitted => this.reject(ErrorPayload::new(
@@ -151,6 +169,15 @@ fn run(
                     }
                 }
                 _ = &mut heartbeat => break End::HeartbeatTimeout,
+                _ = async {
+                    match expiry.as_mut() {
+                        Some(timer) => timer.await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    this.reject(Session::expired_error());
+                    break End::AuthFailed(close::TOKEN_EXPIRED);
+                }
             }
         };
 
@@ -269,6 +296,20 @@ impl Connection {
             }
             Action::Watch { channel } => self.node.watch(&channel, self.conn, &self.outbox),
             Action::Unwatch { channel } => self.node.unwatch(&channel, self.conn),
+            Action::SubscribeServerSide { channels } => {
+                for channel in channels {
+                    // Told first: the client sees `subscribed` before the channel's data.
+                    self.push(&ServerMessage::Subscribed(SubscribedPayload {
+                        channel: channel.clone(),
+                    }));
+                    self.node
+                        .subscribe(&channel, self.conn, &self.outbox, Form::Named);
+                }
+            }
+            Action::AuthFailed { error, close } => {
+                self.reject(error);
+                return Some(End::AuthFailed(close));
+            }
             Action::Disconnect => return Some(End::Disconnect),
             Action::RateLimitExceeded => return Some(End::RateLimited),
         }
@@ -379,13 +420,25 @@ impl Connection {
                 debug!("server shutting down");
                 Some((close::GOING_AWAY, "server shutting down"))
             }
+            End::AuthFailed(code) if *code == close::TOKEN_EXPIRED => {
+                info!("token expired: closing");
+                Some((close::TOKEN_EXPIRED, "token expired"))
+            }
+            End::AuthFailed(code) => {
+                info!(code, "token refused: closing");
+                Some((*code, "unauthorized"))
+            }
         };
         let closing = async {
             // What was queued before the end is still delivered, so a client closed for its
             // own behaviour still hears the replies (and `rate_limited` errors) it was sent.
             if matches!(
                 end,
-                End::Shutdown | End::Disconnect | End::RateLimited | End::ConnectTimeout
+                End::Shutdown
+                    | End::Disconnect
+                    | End::RateLimited
+                    | End::ConnectTimeout
+                    | End::AuthFailed(_)
             ) {
                 while !self.outbox.is_empty() {
                     if self.write_queued(socket).await.is_err() {

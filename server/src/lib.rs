@@ -6,6 +6,7 @@
 //!   of `/api`.
 //! - [`connection`]: one WebSocket's I/O loop.
 //! - [`session`]: the protocol rules of one connection, without I/O.
+//! - [`auth`]: connection tokens (JWT) and the key they are checked against.
 //! - [`outbox`]: a connection's bounded queue of outgoing frames.
 //! - [`rate`]: the token buckets behind the per-connection rate limits.
 //! - [`limits`]: how many connections the node holds, in total and per client address.
@@ -19,6 +20,7 @@
 //! - [`config`], [`logging`], [`metrics`], [`clock`]: settings, log output, Prometheus
 //!   figures, the wall clock.
 
+pub mod auth;
 pub mod broker;
 pub mod clock;
 pub mod config;

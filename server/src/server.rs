@@ -99,6 +99,10 @@ pub async fn run_with_node(
     let mut broker_tasks = node.broker.start(broker_stop.clone());
 
     info!(address = %listener.local_addr()?, ws_path = %config.ws_path, broker = node.broker.kind(), "howl listening");
+    match &config.verifier {
+        Some(verifier) => info!(algorithm = ?verifier.algorithm(), "secured mode: connections need a token"),
+        None => warn!("open mode: no token key configured (--token-secret or --token-public-key), so any client may subscribe and publish"),
+    }
     let http = HttpConnections::new(&config, node.metrics.clone());
     tokio::select! {
         () = http.accept(listener, router(state.clone())) => {}

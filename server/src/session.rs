@@ -4,14 +4,16 @@
 //! or the `error` to send, and remembers the connection's subscriptions so they can be
 //! removed when it ends.
 
+use crate::auth::{TokenError, Verifier};
 use crate::hub::Form;
 use crate::rate::{Abuse, TokenBucket};
 use howl_protocol::{
-    decode_client, validate_channel, ClientMessage, ErrorCode, ErrorPayload, PongPayload, Ref,
-    ServerMessage, DEFAULT_CHANNEL,
+    close, decode_client, validate_channel, ClientMessage, ErrorCode, ErrorPayload, PongPayload,
+    Ref, ServerMessage, DEFAULT_CHANNEL,
 };
 use serde_json::value::RawValue;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// What the connection must do for an accepted frame.
 #[derive(Debug, Clone)]
@@ -62,6 +64,19 @@ pub enum Action {
     Disconnect,
     /// The client kept exceeding its rate limits past the grace period: close with 4005.
     RateLimitExceeded,
+    /// The connection token named these channels: subscribe to each (already recorded in the
+    /// session) and tell the client with a `subscribed` event.
+    SubscribeServerSide {
+        /// The validated channel names.
+        channels: Vec<String>,
+    },
+    /// A token was refused: send `error`, then close with `close` (4003 or 4004).
+    AuthFailed {
+        /// The `unauthorized` or `token_expired` error.
+        error: ErrorPayload,
+        /// The close code.
+        close: u16,
+    },
 }
 
 /// Whether a frame fits the rate limits.
@@ -112,6 +127,13 @@ impl PartialEq for Action {
         use Action::*;
         match (self, other) {
             (Nothing, Nothing) | (Disconnect, Disconnect) => true,
+            (RateLimitExceeded, RateLimitExceeded) => true,
+            (SubscribeServerSide { channels }, SubscribeServerSide { channels: c }) => {
+                channels == c
+            }
+            (AuthFailed { error, close }, AuthFailed { error: e, close: c }) => {
+                (error, close) == (e, c)
+            }
             (Reply(a), Reply(b)) => a == b,
             (
                 Subscribe {
@@ -168,6 +190,21 @@ pub struct Session {
     publishes: TokenBucket,
     abuse: Abuse,
     rate_grace_ms: u64,
+    /// Secured mode: the key tokens are checked against.
+    verifier: Option<Arc<Verifier>>,
+    /// The authenticated user, in secured mode.
+    user: Option<User>,
+}
+
+/// Who a connection is, from its verified token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    /// The user id (the token's `sub`).
+    pub id: String,
+    /// The token's `info` claim, kept for presence.
+    pub info: Option<serde_json::Value>,
+    /// When the current token expires (Unix milliseconds), if it does.
+    pub expires_at_ms: Option<u64>,
 }
 
 impl Session {
@@ -183,7 +220,34 @@ impl Session {
             publishes: TokenBucket::new(limits.publish_rate, limits.publish_burst),
             abuse: Abuse::default(),
             rate_grace_ms: limits.rate_grace_ms,
+            verifier: None,
+            user: None,
         }
+    }
+
+    /// Secured mode: `connect` needs a token that `verifier` accepts.
+    pub fn secured(mut self, verifier: Option<Arc<Verifier>>) -> Self {
+        self.verifier = verifier;
+        self
+    }
+
+    /// The authenticated user (secured mode, after `connect`).
+    pub fn user(&self) -> Option<&User> {
+        self.user.as_ref()
+    }
+
+    /// When the connection's token expires (Unix milliseconds): the connection must be
+    /// closed with 4004 then, unless a `refresh` moved it.
+    pub fn expires_at_ms(&self) -> Option<u64> {
+        self.user.as_ref().and_then(|u| u.expires_at_ms)
+    }
+
+    /// The `token_expired` error sent before closing with 4004 when the token's time ran out.
+    pub fn expired_error() -> ErrorPayload {
+        ErrorPayload::new(
+            ErrorCode::TokenExpired,
+            "the connection token expired: refresh it, then reconnect",
+        )
     }
 
     /// Whether the client has sent a valid `connect`.
@@ -310,8 +374,72 @@ impl Session {
                 let text = "this connection already sent \"connect\"".to_owned();
                 return Err(reject(ErrorCode::AlreadyConnected, text, None));
             }
-            ClientMessage::Connect(_) => {
+            ClientMessage::Connect(p) => {
+                let Some(verifier) = self.verifier.clone() else {
+                    // Open mode: a token, if any, is not looked at.
+                    self.connected = true;
+                    return Ok(Action::Nothing);
+                };
+                let Some(token) = p.token.as_deref() else {
+                    let error = reject(
+                        ErrorCode::Unauthorized,
+                        "this hub needs a connection \"token\" in \"connect\"".into(),
+                        None,
+                    );
+                    return Ok(auth_failed(error, close::UNAUTHORIZED));
+                };
+                let claims = match verifier.verify_connection(token, now_ms) {
+                    Ok(claims) => claims,
+                    Err(e) => return Ok(token_refused(&e, &reject)),
+                };
+                let mut channels = Vec::new();
+                for channel in claims.channels {
+                    if let Err(e) = validate_channel(&channel) {
+                        let text =
+                            format!("invalid token: channel {channel:?} in \"channels\": {e}");
+                        return Ok(auth_failed(
+                            reject(ErrorCode::Unauthorized, text, None),
+                            close::UNAUTHORIZED,
+                        ));
+                    }
+                    if self.subscriptions.len() < self.max_subscriptions
+                        && !self.subscriptions.contains_key(&channel)
+                    {
+                        self.subscriptions.insert(channel.clone(), Form::Named);
+                        channels.push(channel);
+                    }
+                }
+                self.user = Some(User {
+                    id: claims.user,
+                    info: claims.info,
+                    expires_at_ms: claims.expires_at_ms,
+                });
                 self.connected = true;
+                if channels.is_empty() {
+                    Action::Nothing
+                } else {
+                    Action::SubscribeServerSide { channels }
+                }
+            }
+            ClientMessage::Refresh(p) => {
+                let (Some(verifier), Some(user)) = (self.verifier.clone(), self.user.as_mut())
+                else {
+                    // Open mode: there is no token to refresh.
+                    return Ok(Action::Nothing);
+                };
+                let claims = match verifier.verify_connection(&p.token, now_ms) {
+                    Ok(claims) => claims,
+                    Err(e) => return Ok(token_refused(&e, &reject)),
+                };
+                if claims.user != user.id {
+                    let text = "the refresh token is for another user".to_owned();
+                    return Ok(auth_failed(
+                        reject(ErrorCode::Unauthorized, text, None),
+                        close::UNAUTHORIZED,
+                    ));
+                }
+                user.expires_at_ms = claims.expires_at_ms;
+                user.info = claims.info;
                 Action::Nothing
             }
             ClientMessage::Subscribe(p) => {
@@ -386,6 +514,28 @@ impl Session {
             })),
             ClientMessage::Disconnect(_) => Action::Disconnect,
         })
+    }
+}
+
+fn auth_failed(error: ErrorPayload, close: u16) -> Action {
+    Action::AuthFailed { error, close }
+}
+
+/// The error and close code for a refused token: an expired one may be refreshed, anything
+/// else is final.
+fn token_refused(
+    error: &TokenError,
+    reject: &impl Fn(ErrorCode, String, Option<&str>) -> ErrorPayload,
+) -> Action {
+    match error {
+        TokenError::Expired => auth_failed(
+            reject(ErrorCode::TokenExpired, error.to_string(), None),
+            close::TOKEN_EXPIRED,
+        ),
+        _ => auth_failed(
+            reject(ErrorCode::Unauthorized, error.to_string(), None),
+            close::UNAUTHORIZED,
+        ),
     }
 }
 

@@ -45,8 +45,22 @@ impl Client {
         client
     }
 
+    /// Opens a WebSocket to `url`, reads `initial` and sends `connect` with `token` (secured
+    /// mode); the reply, if any, is left for the test to read.
+    pub async fn connect_with_token(url: &str, token: &str) -> Self {
+        let mut client = Self::open(url).await;
+        client.handshake_with(json!({ "token": token })).await;
+        client
+    }
+
     /// Reads `initial` (checking its exact text) and answers `connect`.
     pub async fn handshake(&mut self) {
+        self.handshake_with(json!({})).await;
+    }
+
+    /// Reads `initial` (checking its exact text) and answers `connect` with `fields` added
+    /// to its payload (e.g. a `token`).
+    pub async fn handshake_with(&mut self, fields: Value) {
         let initial = self.recv_text().await;
         let value: Value = serde_json::from_str(&initial).unwrap();
         self.id = value["payload"]["id"]
@@ -57,7 +71,7 @@ impl Client {
             initial,
             format!(r#"{{"type":"initial","payload":{{"id":"{}"}}}}"#, self.id)
         );
-        self.send_event("connect", json!({})).await;
+        self.send_event("connect", fields).await;
     }
 
     /// Sends a text frame as it is.

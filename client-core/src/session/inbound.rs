@@ -76,6 +76,8 @@ impl ClientSession {
                 }
             }
             ServerMessage::Error(p) => self.on_error(p),
+            // Server-side subscriptions are not tracked by this session yet.
+            ServerMessage::Subscribed(_) => self.stats.unexpected_ignored += 1,
         }
     }
 

@@ -14,7 +14,7 @@ use crate::rng::Rng;
 use crate::vecmap::VecMap;
 use crate::ClientConfig;
 use howl_protocol::close;
-use howl_protocol::{ClientMessage, IdPayload};
+use howl_protocol::{ClientMessage, ConnectPayload, IdPayload};
 use requests::Request;
 use std::collections::VecDeque;
 
@@ -270,7 +270,7 @@ impl ClientSession {
             silent_since: None,
             pings_in_flight: VecDeque::new(),
         });
-        self.send(ClientMessage::Connect(IdPayload::new(id.clone())));
+        self.send(ClientMessage::Connect(ConnectPayload::new(id.clone())));
         self.id = Some(id);
         if self.state == ConnectionState::Reconnecting {
             self.stats.reconnects += 1;

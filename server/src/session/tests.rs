@@ -338,3 +338,87 @@ fn a_client_that_slows_down_is_not_closed() {
         assert!(session.handle_text(&ping, start + 1_000).is_ok());
     }
 }
+
+mod secured {
+    use super::*;
+    use crate::auth::Verifier;
+    use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+    use serde_json::json;
+
+    const NOW: u64 = 1_700_000_000_000;
+
+    fn token(claims: serde_json::Value) -> String {
+        encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(b"k"),
+        )
+        .unwrap()
+    }
+
+    fn session() -> Session {
+        let verifier = Arc::new(Verifier::hs256(b"k").unwrap());
+        Session::new(ID.into(), &limits()).secured(Some(verifier))
+    }
+
+    fn connect(session: &mut Session, token: Option<&str>) -> Action {
+        let payload = match token {
+            Some(t) => format!(r#"{{"id":"{ID}","token":"{t}"}}"#),
+            None => id_only(),
+        };
+        session
+            .handle_text(&frame("connect", &payload), NOW)
+            .unwrap()
+    }
+
+    fn close_of(action: Action) -> (ErrorCode, u16) {
+        match action {
+            Action::AuthFailed { error, close } => (error.code, close),
+            other => panic!("not refused: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn connect_needs_a_valid_token() {
+        let mut s = session();
+        assert_eq!(
+            close_of(connect(&mut s, None)),
+            (ErrorCode::Unauthorized, close::UNAUTHORIZED)
+        );
+        assert!(!s.is_connected());
+        let expired = token(json!({"sub": "a", "exp": NOW / 1000 - 1}));
+        assert_eq!(
+            close_of(connect(&mut s, Some(&expired))),
+            (ErrorCode::TokenExpired, close::TOKEN_EXPIRED)
+        );
+        let good = token(json!({"sub": "a", "exp": NOW / 1000 + 5, "channels": ["x", "y", "z"]}));
+        // Channels from the token, up to the subscription limit (2 here).
+        assert_eq!(
+            connect(&mut s, Some(&good)),
+            Action::SubscribeServerSide {
+                channels: vec!["x".into(), "y".into()]
+            }
+        );
+        assert!(s.is_connected());
+        assert_eq!(s.user().unwrap().id, "a");
+        assert_eq!(s.expires_at_ms(), Some(NOW + 5000));
+    }
+
+    #[test]
+    fn refresh_moves_the_expiry_for_the_same_user_only() {
+        let mut s = session();
+        connect(
+            &mut s,
+            Some(&token(json!({"sub": "a", "exp": NOW / 1000 + 5}))),
+        );
+        let later = token(json!({"sub": "a", "exp": NOW / 1000 + 50}));
+        let refresh = |t: &str| frame("refresh", &format!(r#"{{"id":"{ID}","token":"{t}"}}"#));
+        assert_eq!(s.handle_text(&refresh(&later), NOW), Ok(Action::Nothing));
+        assert_eq!(s.expires_at_ms(), Some(NOW + 50_000));
+        let other = token(json!({"sub": "b", "exp": NOW / 1000 + 50}));
+        assert_eq!(
+            close_of(s.handle_text(&refresh(&other), NOW).unwrap()),
+            (ErrorCode::Unauthorized, close::UNAUTHORIZED)
+        );
+    }
+}
