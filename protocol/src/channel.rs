@@ -16,7 +16,7 @@ pub enum ChannelNameError {
     Empty,
     /// The name is longer than [`MAX_CHANNEL_LEN`] bytes.
     TooLong(usize),
-    /// The name holds a character outside `A-Z a-z 0-9 _ - . : @ /`.
+    /// The name holds a character outside `A-Z a-z 0-9 _ - . : @ / # ,`.
     InvalidChar(char),
 }
 
@@ -32,7 +32,7 @@ impl fmt::Display for ChannelNameError {
             }
             Self::InvalidChar(c) => write!(
                 f,
-                "channel name contains {c:?}; allowed are letters, digits and _ - . : @ /"
+                "channel name contains {c:?}; allowed are letters, digits and _ - . : @ / # ,"
             ),
         }
     }
@@ -41,8 +41,9 @@ impl fmt::Display for ChannelNameError {
 impl std::error::Error for ChannelNameError {}
 
 /// Checks a channel name: 1 to [`MAX_CHANNEL_LEN`] bytes of ASCII letters, digits and
-/// `_ - . : @ /`. The alphabet is kept narrow so names are safe in URLs, log lines and
-/// Redis keys without escaping.
+/// `_ - . : @ / # ,`. The alphabet is kept narrow so names are safe in log lines and Redis
+/// keys without escaping (`#` and `,`, for personal channels such as `chat:dm#alice,bob`,
+/// are percent-encoded in an HTTP API path: `%23`, `%2C`).
 pub fn validate_channel(name: &str) -> Result<(), ChannelNameError> {
     if name.is_empty() {
         return Err(ChannelNameError::Empty);
@@ -50,10 +51,9 @@ pub fn validate_channel(name: &str) -> Result<(), ChannelNameError> {
     if name.len() > MAX_CHANNEL_LEN {
         return Err(ChannelNameError::TooLong(name.len()));
     }
-    match name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':' | '@' | '/')))
-    {
+    match name.chars().find(|c| {
+        !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':' | '@' | '/' | '#' | ','))
+    }) {
         Some(c) => Err(ChannelNameError::InvalidChar(c)),
         None => Ok(()),
     }
@@ -70,6 +70,8 @@ mod tests {
             "news",
             "room:42",
             "a/b.c-d_e@f",
+            "#alice",
+            "chat:dm#alice,bob",
             &"x".repeat(MAX_CHANNEL_LEN),
         ] {
             assert_eq!(validate_channel(name), Ok(()), "{name}");

@@ -158,16 +158,32 @@ impl std::fmt::Debug for RefreshPayload {
 }
 
 /// Payload of `subscribe` and `unsubscribe`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubscriptionPayload {
     /// The id the hub assigned in `initial`.
     pub id: String,
     /// The channel; absent means [`crate::DEFAULT_CHANNEL`] in the original protocol's form.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
+    /// A subscription token (JWT with `sub`, `channel`, `exp`), for channels of a namespace
+    /// whose `subscribe` rule is `token`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
     /// Echoed in the confirmation and in any `error` for this request.
     #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<Ref>,
+}
+
+// The token is a credential: it never appears in debug output (logs).
+impl std::fmt::Debug for SubscriptionPayload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SubscriptionPayload")
+            .field("id", &self.id)
+            .field("channel", &self.channel)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("reference", &self.reference)
+            .finish()
+    }
 }
 
 /// Payload of `watch` and `unwatch`.

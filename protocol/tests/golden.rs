@@ -33,6 +33,7 @@ fn original_client_events() {
     let sub = SubscriptionPayload {
         id: ID.into(),
         channel: None,
+        token: None,
         reference: None,
     };
     client_golden(
@@ -77,6 +78,7 @@ fn extended_client_events() {
         ClientMessage::Subscribe(SubscriptionPayload {
             id: ID.into(),
             channel: Some("news".into()),
+            token: None,
             reference: None,
         }),
         &format!(r#"{{"type":"subscribe","payload":{{"id":"{ID}","channel":"news"}}}}"#),
@@ -85,6 +87,7 @@ fn extended_client_events() {
         ClientMessage::Unsubscribe(SubscriptionPayload {
             id: ID.into(),
             channel: Some("news".into()),
+            token: None,
             reference: None,
         }),
         &format!(r#"{{"type":"unsubscribe","payload":{{"id":"{ID}","channel":"news"}}}}"#),
@@ -225,6 +228,7 @@ fn every_request_may_carry_a_ref() {
         ClientMessage::Subscribe(SubscriptionPayload {
             id: ID.into(),
             channel: Some("news".into()),
+            token: None,
             reference: Some("s-1".into()),
         }),
         &format!(
@@ -235,6 +239,7 @@ fn every_request_may_carry_a_ref() {
         ClientMessage::Unsubscribe(SubscriptionPayload {
             id: ID.into(),
             channel: None,
+            token: None,
             reference: Some(Ref::Int(-3)),
         }),
         &format!(r#"{{"type":"unsubscribe","payload":{{"id":"{ID}","ref":-3}}}}"#),

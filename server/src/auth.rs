@@ -76,6 +76,16 @@ struct RawClaims {
     #[serde(default)]
     channels: Vec<String>,
     info: Option<serde_json::Value>,
+    channel: Option<String>,
+}
+
+/// The claims of a verified subscription token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionClaims {
+    /// The user it was issued to (`sub`).
+    pub user: String,
+    /// The channel it lets that user join (`channel`).
+    pub channel: String,
 }
 
 /// Checks tokens against the configured key.
@@ -154,17 +164,14 @@ impl Verifier {
         self.validation.algorithms[0]
     }
 
-    /// Verifies a connection token at `now_ms` (Unix milliseconds).
-    pub fn verify_connection(
-        &self,
-        token: &str,
-        now_ms: u64,
-    ) -> Result<ConnectionClaims, TokenError> {
-        let claims = jsonwebtoken::decode::<RawClaims>(token, &self.key, &self.validation)
+    /// Checks the signature and the time claims at `now_ms`; returns the claims and `sub`.
+    fn verify(&self, token: &str, now_ms: u64) -> Result<(RawClaims, String), TokenError> {
+        let mut claims = jsonwebtoken::decode::<RawClaims>(token, &self.key, &self.validation)
             .map_err(|e| TokenError::Invalid(e.to_string()))?
             .claims;
         let user = claims
             .sub
+            .take()
             .filter(|s| !s.is_empty())
             .ok_or(TokenError::MissingSubject)?;
         if claims
@@ -173,10 +180,37 @@ impl Verifier {
         {
             return Err(TokenError::NotYetValid);
         }
-        let expires_at_ms = claims.exp.map(|exp| exp.saturating_mul(1000));
-        if expires_at_ms.is_some_and(|exp| now_ms >= exp) {
+        if claims
+            .exp
+            .is_some_and(|exp| now_ms >= exp.saturating_mul(1000))
+        {
             return Err(TokenError::Expired);
         }
+        Ok((claims, user))
+    }
+
+    /// Verifies a subscription token at `now_ms` (Unix milliseconds): it needs `sub` and
+    /// `channel`; `exp` is enforced when present.
+    pub fn verify_subscription(
+        &self,
+        token: &str,
+        now_ms: u64,
+    ) -> Result<SubscriptionClaims, TokenError> {
+        let (claims, user) = self.verify(token, now_ms)?;
+        let channel = claims
+            .channel
+            .ok_or_else(|| TokenError::Invalid("no \"channel\" claim".into()))?;
+        Ok(SubscriptionClaims { user, channel })
+    }
+
+    /// Verifies a connection token at `now_ms` (Unix milliseconds).
+    pub fn verify_connection(
+        &self,
+        token: &str,
+        now_ms: u64,
+    ) -> Result<ConnectionClaims, TokenError> {
+        let (claims, user) = self.verify(token, now_ms)?;
+        let expires_at_ms = claims.exp.map(|exp| exp.saturating_mul(1000));
         Ok(ConnectionClaims {
             user,
             expires_at_ms,

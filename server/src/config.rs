@@ -175,6 +175,14 @@ pub struct Config {
     /// [`Config::from_args`]; `None` in open mode.
     #[arg(skip)]
     pub verifier: Option<std::sync::Arc<crate::auth::Verifier>>,
+
+    /// The `[[namespaces]]` tables of the config file (no flag or variable).
+    #[arg(skip)]
+    pub namespaces: Vec<crate::permissions::Namespace>,
+
+    /// The rules built by [`Config::from_args`] from the mode and `namespaces`.
+    #[arg(skip)]
+    pub permissions: std::sync::Arc<crate::permissions::Permissions>,
 }
 
 /// A setting that is a credential: it is never shown in debug output or logs.
@@ -256,6 +264,14 @@ pub enum ConfigError {
     /// The token key could not be set up.
     #[error(transparent)]
     Key(#[from] crate::auth::KeyError),
+    /// A `[[namespaces]]` table is unusable (an unknown key or rule, a repeated name).
+    #[error("config file {path}: [[namespaces]]: {reason}")]
+    Namespaces {
+        /// The config file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 /// Seconds as a decimal number (`1.5`, `2s`). Out-of-range values are refused here (negative,
@@ -303,6 +319,7 @@ impl Config {
     {
         let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
         let mut command = Self::command();
+        let mut namespaces = Vec::new();
         // A first, lenient pass only to find the config file; the second pass reports errors.
         let first = Self::command()
             .ignore_errors(true)
@@ -311,7 +328,9 @@ impl Config {
             .ok()
             .and_then(|m| m.get_one::<PathBuf>("config").cloned())
         {
-            for (key, values) in read_file(&path)? {
+            let (settings, tables) = read_file(&path)?;
+            namespaces = tables;
+            for (key, values) in settings {
                 let id = key.replace('-', "_");
                 if id == "config" || !command.get_arguments().any(|a| a.get_id() == id.as_str()) {
                     return Err(ConfigError::UnknownKey { path, key });
@@ -327,6 +346,11 @@ impl Config {
             config.token_public_key.as_deref(),
         )?
         .map(std::sync::Arc::new);
+        config.permissions = std::sync::Arc::new(crate::permissions::Permissions::new(
+            config.verifier.is_some(),
+            &namespaces,
+        ));
+        config.namespaces = namespaces;
         Ok(config)
     }
 
@@ -338,15 +362,37 @@ impl Config {
     }
 }
 
-fn read_file(path: &PathBuf) -> Result<Vec<(String, Vec<String>)>, ConfigError> {
+type Settings = Vec<(String, Vec<String>)>;
+
+/// The settings of a config file, and its `[[namespaces]]` tables.
+fn read_file(
+    path: &PathBuf,
+) -> Result<(Settings, Vec<crate::permissions::Namespace>), ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.clone(),
         source,
     })?;
-    let table: toml::Table = text.parse().map_err(|source| ConfigError::Toml {
+    let mut table: toml::Table = text.parse().map_err(|source| ConfigError::Toml {
         path: path.clone(),
         source,
     })?;
+    let bad = |reason: String| ConfigError::Namespaces {
+        path: path.clone(),
+        reason,
+    };
+    let namespaces: Vec<crate::permissions::Namespace> = match table.remove("namespaces") {
+        Some(value) => value.try_into().map_err(|e| bad(e.to_string()))?,
+        None => Vec::new(),
+    };
+    for (i, ns) in namespaces.iter().enumerate() {
+        if namespaces[..i].iter().any(|other| other.name == ns.name) {
+            return Err(bad(format!("namespace {:?} is listed twice", ns.name)));
+        }
+    }
+    Ok((read_settings(path, table)?, namespaces))
+}
+
+fn read_settings(path: &std::path::Path, table: toml::Table) -> Result<Settings, ConfigError> {
     let scalar = |value: &toml::Value| match value {
         toml::Value::String(s) => Some(s.clone()),
         toml::Value::Integer(i) => Some(i.to_string()),
@@ -364,7 +410,7 @@ fn read_file(path: &PathBuf) -> Result<Vec<(String, Vec<String>)>, ConfigError> 
             match values {
                 Some(values) => Ok((key, values)),
                 None => Err(ConfigError::BadValue {
-                    path: path.clone(),
+                    path: path.to_owned(),
                     key,
                 }),
             }

@@ -101,7 +101,9 @@ fn run(
     let mut this = Connection {
         conn: node.next_conn_id(),
         outbox: Arc::new(Outbox::new(config.outbox_capacity, config.outbox_max_bytes)),
-        session: Session::new(id, &config.session_limits()).secured(config.verifier.clone()),
+        session: Session::new(id, &config.session_limits())
+            .secured(config.verifier.clone())
+            .with_permissions(config.permissions.clone()),
         node,
         config,
         _permit: permit,

@@ -7,6 +7,7 @@
 //! - [`connection`]: one WebSocket's I/O loop.
 //! - [`session`]: the protocol rules of one connection, without I/O.
 //! - [`auth`]: connection tokens (JWT) and the key they are checked against.
+//! - [`permissions`]: who may subscribe and publish where (namespaces, personal channels).
 //! - [`outbox`]: a connection's bounded queue of outgoing frames.
 //! - [`rate`]: the token buckets behind the per-connection rate limits.
 //! - [`limits`]: how many connections the node holds, in total and per client address.
@@ -34,6 +35,7 @@ pub mod logging;
 pub mod metrics;
 pub mod node;
 pub mod outbox;
+pub mod permissions;
 pub mod publication;
 pub mod quotes;
 pub mod rate;

@@ -6,6 +6,7 @@
 
 use crate::auth::{TokenError, Verifier};
 use crate::hub::Form;
+use crate::permissions::{Asker, Permissions};
 use crate::rate::{Abuse, TokenBucket};
 use howl_protocol::{
     close, decode_client, validate_channel, ClientMessage, ErrorCode, ErrorPayload, PongPayload,
@@ -194,6 +195,8 @@ pub struct Session {
     verifier: Option<Arc<Verifier>>,
     /// The authenticated user, in secured mode.
     user: Option<User>,
+    /// Who may subscribe and publish where.
+    permissions: Arc<Permissions>,
 }
 
 /// Who a connection is, from its verified token.
@@ -222,6 +225,55 @@ impl Session {
             rate_grace_ms: limits.rate_grace_ms,
             verifier: None,
             user: None,
+            permissions: Arc::default(),
+        }
+    }
+
+    /// The rules of subscribing and publishing (open mode's when not set).
+    pub fn with_permissions(mut self, permissions: Arc<Permissions>) -> Self {
+        self.permissions = permissions;
+        self
+    }
+
+    fn asker(&self, channel: &str) -> Asker<'_> {
+        Asker {
+            user: self.user.as_ref().map(|u| u.id.as_str()),
+            subscribed: self.subscriptions.contains_key(channel),
+        }
+    }
+
+    /// Checks that this connection may join `channel`, with the subscription `token` when
+    /// the channel's namespace needs one; the error's code and message otherwise.
+    fn may_subscribe(
+        &self,
+        channel: &str,
+        token: Option<&str>,
+        now_ms: u64,
+    ) -> Result<(), (ErrorCode, String)> {
+        let denied = |text: String| (ErrorCode::PermissionDenied, text);
+        let needs_token = self
+            .permissions
+            .may_subscribe(channel, self.asker(channel))
+            .map_err(|d| denied(d.to_string()))?;
+        if !needs_token {
+            return Ok(());
+        }
+        let (Some(verifier), Some(user), Some(token)) = (&self.verifier, &self.user, token) else {
+            return Err(denied("this channel needs a subscription token".into()));
+        };
+        match verifier.verify_subscription(token, now_ms) {
+            Err(TokenError::Expired) => Err((
+                ErrorCode::TokenExpired,
+                "the subscription token expired".into(),
+            )),
+            Err(e) => Err(denied(format!("subscription token refused: {e}"))),
+            Ok(claims) if claims.user != user.id => {
+                Err(denied("the subscription token is for another user".into()))
+            }
+            Ok(claims) if claims.channel != channel => Err(denied(
+                "the subscription token is for another channel".into(),
+            )),
+            Ok(_) => Ok(()),
         }
     }
 
@@ -448,6 +500,8 @@ impl Session {
                     None => (DEFAULT_CHANNEL, Form::Wisdom),
                 };
                 check_channel(channel)?;
+                self.may_subscribe(channel, p.token.as_deref(), now_ms)
+                    .map_err(|(code, text)| reject(code, text, Some(channel)))?;
                 if !self.subscriptions.contains_key(channel)
                     && self.subscriptions.len() >= self.max_subscriptions
                 {
@@ -481,6 +535,13 @@ impl Session {
             }
             ClientMessage::Publish(p) => {
                 check_channel(&p.channel)?;
+                if let Err(denial) = self
+                    .permissions
+                    .may_publish(&p.channel, self.asker(&p.channel))
+                {
+                    let text = denial.to_string();
+                    return Err(reject(ErrorCode::PermissionDenied, text, Some(&p.channel)));
+                }
                 Action::Publish {
                     channel: p.channel,
                     data: p.data,

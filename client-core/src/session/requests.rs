@@ -325,6 +325,7 @@ impl ClientSession {
         let payload = SubscriptionPayload {
             id: self.id.clone().unwrap_or_default(),
             channel: Some(channel.to_owned()),
+            token: None,
             reference: None,
         };
         self.send(match kind {
