@@ -53,8 +53,11 @@ pub enum ErrorCode {
     Unauthorized,
     /// The connection token expired; on WebSocket, close 4004 follows.
     TokenExpired,
-    /// The connection may not do this on this channel (HTTP 403 on the API).
+    /// The connection may not do this on this channel; on the HTTP API (403), a caller that
+    /// is not on loopback while no `--api-key` is set.
     PermissionDenied,
+    /// (HTTP 415) The request body is not declared as `Content-Type: application/json`.
+    UnsupportedMediaType,
     /// A code this version of the protocol does not know (never sent by the hub).
     #[serde(other)]
     Other,
@@ -62,7 +65,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code the hub can send, in declaration order (used for metrics labels).
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 22] = [
         Self::MalformedJson,
         Self::UnknownType,
         Self::InvalidPayload,
@@ -84,6 +87,7 @@ impl ErrorCode {
         Self::Unauthorized,
         Self::TokenExpired,
         Self::PermissionDenied,
+        Self::UnsupportedMediaType,
     ];
 
     /// The wire name, e.g. `"wrong_id"`.
@@ -110,6 +114,7 @@ impl ErrorCode {
             Self::Unauthorized => "unauthorized",
             Self::TokenExpired => "token_expired",
             Self::PermissionDenied => "permission_denied",
+            Self::UnsupportedMediaType => "unsupported_media_type",
             Self::Other => "other",
         }
     }

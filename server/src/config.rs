@@ -171,6 +171,11 @@ pub struct Config {
     #[arg(long, env = "HOWL_TOKEN_PUBLIC_KEY")]
     pub token_public_key: Option<PathBuf>,
 
+    /// Key every `/api` request must present as `Authorization: Bearer KEY`. Without one,
+    /// `/api` answers only clients on loopback addresses.
+    #[arg(long, env = "HOWL_API_KEY", hide_env_values = true)]
+    pub api_key: Option<Secret>,
+
     /// The token verifier built from `--token-secret` or `--token-public-key` by
     /// [`Config::from_args`]; `None` in open mode.
     #[arg(skip)]

@@ -4,7 +4,7 @@ use crate::node::Node;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use howl_protocol::{validate_channel, ErrorCode};
@@ -27,6 +27,11 @@ impl ApiError {
             code,
             message: message.into(),
         }
+    }
+
+    /// Its error code.
+    pub fn code(&self) -> ErrorCode {
+        self.code
     }
 }
 
@@ -51,12 +56,34 @@ fn broker_unavailable(node: &Node, error: crate::broker::BrokerError) -> ApiErro
     counted(node, error)
 }
 
+/// Whether the request declares a JSON body (`application/json`, parameters allowed).
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+}
+
 /// `POST /api/channels/{channel}/publish`: the body is any JSON value, delivered as `data`.
+/// It must be declared `Content-Type: application/json` (415 otherwise), which a cross-site
+/// form or `no-cors` fetch cannot do.
 pub async fn publish(
     State(node): State<Arc<Node>>,
     Path(channel): Path<String>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    if !is_json(&headers) {
+        return Err(counted(
+            &node,
+            ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::UnsupportedMediaType,
+                "the body must be sent with Content-Type: application/json",
+            ),
+        ));
+    }
     validate_channel(&channel).map_err(|e| {
         counted(
             &node,

@@ -22,7 +22,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower_http::services::{ServeDir, ServeFile};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 /// What the request handlers share.
 #[derive(Clone)]
@@ -155,6 +155,10 @@ fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             ApiLimits::new(&state.config, state.node.metrics.clone()),
             crate::http_server::limit_api,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard_api,
         ));
     let router = Router::new()
         .route(&state.config.ws_path, any(upgrade))
@@ -170,6 +174,57 @@ fn router(state: AppState) -> Router {
         None => router.route("/", get(crate::ui::not_built)),
     };
     router.with_state(state)
+}
+
+/// Lets an `/api` request through only with the API key (`--api-key`, compared in constant
+/// time) or, without one configured, from a loopback address.
+async fn guard_api(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let refusal = match &state.config.api_key {
+        Some(key) => {
+            let presented = request
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| {
+                    v.strip_prefix("Bearer ")
+                        .or_else(|| v.strip_prefix("bearer "))
+                })
+                .map(str::trim);
+            let matches = presented.is_some_and(|presented| {
+                bool::from(subtle::ConstantTimeEq::ct_eq(
+                    presented.as_bytes(),
+                    key.expose().as_bytes(),
+                ))
+            });
+            (!matches).then(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    ErrorCode::Unauthorized,
+                    "this API needs Authorization: Bearer <the API key>",
+                )
+            })
+        }
+        None => (!peer.ip().to_canonical().is_loopback()).then(|| {
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                ErrorCode::PermissionDenied,
+                "without --api-key the API answers only loopback addresses",
+            )
+        }),
+    };
+    match refusal {
+        Some(error) => {
+            debug!(%peer, code = %error.code(), "API request refused");
+            state.node.metrics.count_error(error.code());
+            error.into_response()
+        }
+        None => next.run(request).await,
+    }
 }
 
 async fn upgrade(

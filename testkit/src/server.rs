@@ -40,14 +40,37 @@ impl Endpoint {
         (status, response.json().await.unwrap())
     }
 
-    /// POST `body` as it is to `path`: the status and the JSON answer.
+    /// POST `body` as it is to `path`, declared `Content-Type: application/json`: the status
+    /// and the JSON answer.
     pub async fn post(&self, path: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
-        let response = reqwest::Client::new()
-            .post(self.http_url(path))
-            .body(body)
-            .send()
+        self.post_with(path, body, &[("content-type", "application/json")])
             .await
-            .unwrap();
+    }
+
+    /// POST `body` as it is to `path` with exactly these `headers`: the status and the JSON
+    /// answer.
+    pub async fn post_with(
+        &self,
+        path: &str,
+        body: impl Into<reqwest::Body>,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let mut request = reqwest::Client::new().post(self.http_url(path)).body(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
+    /// GET `path` with exactly these `headers`: the status and the JSON answer.
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> (u16, Value) {
+        let mut request = reqwest::Client::new().get(self.http_url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.unwrap();
         let status = response.status().as_u16();
         (status, response.json().await.unwrap())
     }
