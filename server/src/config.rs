@@ -111,7 +111,9 @@ pub struct Config {
     #[arg(long, env = "HOWL_WRITE_BUFFER_SIZE", default_value = "16384")]
     pub write_buffer_size: usize,
 
-    /// Origins allowed to open WebSockets (comma-separated); empty allows every origin.
+    /// Origins allowed to open WebSockets (comma-separated, spaces tolerated); empty allows
+    /// every origin. Compared by scheme, host and port, case-insensitively, with default
+    /// ports (http 80, https 443) ignored.
     #[arg(long, env = "HOWL_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
 

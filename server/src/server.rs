@@ -307,5 +307,79 @@ fn origin_allowed(allowed: &[String], headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return true;
     };
-    allowed.iter().any(|a| origin.as_bytes() == a.as_bytes())
+    let Some(origin) = origin.to_str().ok().and_then(normalize_origin) else {
+        return false;
+    };
+    allowed
+        .iter()
+        .filter_map(|a| normalize_origin(a))
+        .any(|a| a == origin)
+}
+
+/// An origin in the form compared: `scheme://host[:port]`, lower case, without surrounding
+/// spaces or a trailing `/`, and without the scheme's default port (http 80, https 443).
+/// `None` for what is no origin (`null`, no scheme, no host, a bad port).
+pub fn normalize_origin(text: &str) -> Option<String> {
+    let text = text.trim().trim_end_matches('/').to_ascii_lowercase();
+    let (scheme, authority) = text.split_once("://")?;
+    if scheme.is_empty() || authority.is_empty() || authority.contains(['/', '@', ' ']) {
+        return None;
+    }
+    // The port follows the last `:` outside an IPv6 literal's brackets.
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) if !port.contains(']') => (host, Some(port)),
+        _ => (authority, None),
+    };
+    if host.is_empty() {
+        return None;
+    }
+    let port = match port {
+        Some(port) => Some(port.parse::<u16>().ok()?),
+        None => None,
+    };
+    let default = match scheme {
+        "http" | "ws" => Some(80),
+        "https" | "wss" => Some(443),
+        _ => None,
+    };
+    Some(match port {
+        Some(port) if Some(port) != default => format!("{scheme}://{host}:{port}"),
+        _ => format!("{scheme}://{host}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_origin;
+
+    #[test]
+    fn origins_compare_by_scheme_host_and_port() {
+        let n = |s| normalize_origin(s);
+        assert_eq!(
+            n("HTTPS://App.Example.com:443"),
+            n("https://app.example.com")
+        );
+        assert_eq!(n(" http://localhost:80/ "), n("http://localhost"));
+        assert_eq!(
+            n("http://localhost:8080").as_deref(),
+            Some("http://localhost:8080")
+        );
+        assert_ne!(n("http://app.example.com"), n("https://app.example.com"));
+        assert_ne!(
+            n("https://app.example.com:8443"),
+            n("https://app.example.com")
+        );
+        assert_eq!(n("http://[::1]:80").as_deref(), Some("http://[::1]"));
+        assert_eq!(n("http://[::1]").as_deref(), Some("http://[::1]"));
+        for bad in [
+            "null",
+            "",
+            "app.example.com",
+            "http://",
+            "http://h:99999",
+            "http://h:x",
+        ] {
+            assert_eq!(n(bad), None, "{bad}");
+        }
+    }
 }
