@@ -10,7 +10,7 @@
 //! - [`server`]: events the hub sends ([`ServerMessage`]).
 //! - [`decode`]: parsing with a precise, typed reason for every rejected frame.
 //! - [`error`]: the stable machine-readable error codes.
-//! - [`reference`]: the `ref` a request may carry and its replies echo.
+//! - [`reference`](mod@reference): the `ref` a request may carry and its replies echo.
 //! - [`channel`]: channel names, their rules and the default quote channel.
 //! - [`close`]: the WebSocket close codes the hub uses.
 //!
