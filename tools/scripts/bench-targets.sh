@@ -7,7 +7,13 @@
 #
 #   tools/scripts/bench-targets.sh [RUNS] [TARGET...]
 #   TARGET: memory memory-rb4096 steady10k steady1k sat32 sat8 scale19k
+#           fairness fairness5k
 #           cluster-steady10k cluster-sat32 (need redis-server)      (default: all)
+#
+# fairness (issue 12): a 50,000 deliveries/s fan-out (1,000 subscribers × 50 msg/s; fairness5k:
+# 5,000 × 10 msg/s) with the probe on: 4 of the subscribers also send a `ping` every 100 ms and
+# `unsubscribe` + `subscribe` of a quiet channel every second, and the report gives each
+# request → reply latency beside the server's and the bench's own CPU.
 #
 # Results: target/bench-results/<target>-<run>.json (+ .svg plot, + .server.log), or under
 # $BENCH_OUT.
@@ -17,7 +23,7 @@ runs=${1:-3}
 shift || true
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(memory memory-rb4096 steady10k steady1k sat32 sat8 scale19k
-    cluster-steady10k cluster-sat32)
+    fairness fairness5k cluster-steady10k cluster-sat32)
 
 cargo build --release -p howl-server -p howl-tools
 out=${BENCH_OUT:-target/bench-results}
@@ -98,6 +104,8 @@ for target in "${targets[@]}"; do
             sat32) run "$target-$i" -- -n 10000 --max-in-flight 32 --duration 15 ;;
             sat8) run "$target-$i" -- -n 10000 --max-in-flight 8 --duration 15 ;;
             scale19k) run "$target-$i" -- -n 19000 --hold 60 --rate 1 --duration 5 --settle 3 ;;
+            fairness) run "$target-$i" -- -n 1000 --rate 50 --duration 20 --probe 4 ;;
+            fairness5k) run "$target-$i" -- -n 5000 --rate 10 --duration 20 --probe 4 ;;
             cluster-steady10k) cluster "$target-$i" -n 10000 --rate 10 --duration 20 ;;
             cluster-sat32) cluster "$target-$i" -n 10000 --max-in-flight 32 --duration 15 ;;
             *) echo "unknown target $target" >&2; exit 2 ;;

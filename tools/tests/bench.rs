@@ -35,6 +35,10 @@ async fn a_short_run_loses_nothing_and_writes_a_well_formed_report() {
         "20",
         "--settle",
         "0.1",
+        "--probe",
+        "2",
+        "--probe-resubscribe-every",
+        "3",
         "--server-pid",
         &pid,
         "--quiet",
@@ -73,6 +77,25 @@ async fn a_short_run_loses_nothing_and_writes_a_well_formed_report() {
         assert!(latency[lower].as_u64().unwrap() <= latency[higher].as_u64().unwrap());
     }
     assert!(report["deliveries_per_second"].as_f64().unwrap() > 0.0);
+    // The two probes received the full stream (nothing lost above) and every request they sent
+    // over the 2 s (a ping every 100 ms, unsubscribe + subscribe every third) was answered.
+    let probe = &report["probe"];
+    assert_eq!(probe["probes"], 2);
+    assert_eq!(probe["unexpected_replies"], 0);
+    for (kind, at_least) in [("ping", 30), ("unsubscribe", 8), ("subscribe", 8)] {
+        let f = &probe[kind];
+        let sent = f["sent"].as_u64().unwrap();
+        assert!(sent >= at_least, "{kind}: {f}");
+        assert_eq!(f["answered"].as_u64().unwrap(), sent, "{kind}: {f}");
+        assert_eq!(f["unanswered"], 0, "{kind}: {f}");
+        let (p50, p99, max) = (
+            f["p50_us"].as_u64().unwrap(),
+            f["p99_us"].as_u64().unwrap(),
+            f["max_us"].as_u64().unwrap(),
+        );
+        assert!(0 < p50 && p50 <= p99 && p99 <= max, "{kind}: {f}");
+    }
+    assert!(stdout.contains("ping→pong"), "{stdout}");
     let server_figures = &report["server"];
     assert_eq!(
         server_figures["pids"],

@@ -11,6 +11,8 @@
 //! - [`payload`]: the payload format (sequence number and send time).
 //! - [`shared`]: counters, the completion ring and the latency histogram all tasks share.
 //! - [`subscriber`]: one subscriber connection.
+//! - [`probe`]: the fairness probe's request → reply bookkeeping (ping, unsubscribe and
+//!   subscribe timed on subscribers receiving the full stream).
 //! - [`publisher`]: the publishing connection and its pacing.
 //! - [`procfs`]: CPU and RSS from /proc, and the open-files limit.
 //! - [`progress`]: the progress bar.
@@ -21,6 +23,7 @@
 pub mod options;
 pub mod payload;
 pub mod plot;
+pub mod probe;
 pub mod procfs;
 pub mod progress;
 pub mod publisher;

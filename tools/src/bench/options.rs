@@ -6,6 +6,8 @@ use std::path::PathBuf;
 pub const MAX_SECONDS: f64 = 3600.0;
 /// Most subscribers one run may open.
 pub const MAX_SUBSCRIBERS: usize = 100_000;
+/// Most probing subscribers (`--probe`).
+pub const MAX_PROBES: usize = 64;
 
 /// Command-line options of `howl-bench`.
 #[derive(Debug, Clone, clap::Parser, serde::Serialize)]
@@ -64,6 +66,22 @@ pub struct BenchOptions {
     /// Seconds between each connection's protocol `ping` (heartbeat); 0 turns them off.
     #[arg(long, default_value = "5")]
     pub ping_interval: f64,
+    /// Fairness probe: this many of the subscribers (default 1 when given without a number),
+    /// while receiving the full stream, also send a `ping` with a `ref` every
+    /// `--probe-interval` during the publish phase and, every `--probe-resubscribe-every`
+    /// pings, `unsubscribe` + `subscribe` of `--probe-channel`; the report gives each
+    /// request → reply latency.
+    #[arg(long, num_args = 0..=1, default_value = "0", default_missing_value = "1")]
+    pub probe: usize,
+    /// Seconds between a probe's pings.
+    #[arg(long, default_value = "0.1")]
+    pub probe_interval: f64,
+    /// Probe pings between two `unsubscribe` + `subscribe` rounds (0: none).
+    #[arg(long, default_value = "10")]
+    pub probe_resubscribe_every: u32,
+    /// The quiet second channel the probes leave and rejoin (nothing is published to it).
+    #[arg(long, default_value = "bench-probe")]
+    pub probe_channel: String,
     /// The server's pid, for its CPU per delivery and RSS per connection; repeat for several
     /// nodes (their figures are summed).
     #[arg(long)]
@@ -112,6 +130,17 @@ impl BenchOptions {
         }
         if self.max_messages == 0 || self.payload_bytes < 32 || self.payload_bytes > 60_000 {
             return Err("--max-messages must be positive and --payload-bytes 32..=60000".into());
+        }
+        if self.probe > MAX_PROBES.min(self.subscribers) {
+            return Err(format!(
+                "--probe must be at most {MAX_PROBES} and at most --subscribers"
+            ));
+        }
+        if !(0.01..=60.0).contains(&self.probe_interval) {
+            return Err("--probe-interval must be between 0.01 and 60 s".into());
+        }
+        if self.probe > 0 && self.probe_channel == self.channel {
+            return Err("--probe-channel must differ from --channel".into());
         }
         if self.sources == 0 || self.connect_concurrency == 0 {
             return Err("--sources and --connect-concurrency must be positive".into());

@@ -1,6 +1,7 @@
 //! The result of a run: written as JSON, summarised for humans.
 
 use super::options::BenchOptions;
+use super::probe::ProbeLatency;
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -34,6 +35,26 @@ pub struct Latency {
     pub p999_us: u64,
     /// Largest.
     pub max_us: u64,
+}
+
+/// The fairness probe's figures (`--probe`): request → reply latencies measured on
+/// subscribers receiving the full stream, over the publish phase.
+#[derive(Debug, Clone, Serialize)]
+pub struct Probe {
+    /// Probing subscribers.
+    pub probes: usize,
+    /// Seconds between a probe's pings.
+    pub interval_seconds: f64,
+    /// Pings between two `unsubscribe` + `subscribe` rounds (0: none).
+    pub resubscribe_every: u32,
+    /// `ping` → `pong`.
+    pub ping: ProbeLatency,
+    /// `unsubscribe` → `unsubscribe_confirmation`.
+    pub unsubscribe: ProbeLatency,
+    /// `subscribe` → `subscribe_confirmation`.
+    pub subscribe: ProbeLatency,
+    /// Replies whose `ref` matched no outstanding request.
+    pub unexpected_replies: u64,
 }
 
 /// The server's figures, read from /proc when its pid is given.
@@ -111,6 +132,8 @@ pub struct Report {
     pub messages_per_second: f64,
     /// Delivery latency: publisher's send to subscriber's receive.
     pub latency: Latency,
+    /// The fairness probe's figures, when `--probe` was given.
+    pub probe: Option<Probe>,
     /// Server figures, when `--server-pid` was given.
     pub server: Option<Server>,
     /// The bench's own CPU use.
@@ -172,6 +195,40 @@ impl Report {
             ms(l.p999_us),
             ms(l.max_us)
         );
+        if let Some(p) = &self.probe {
+            let _ = writeln!(
+                s,
+                "  probe          {} subscriber(s), ping every {:.0} ms, unsubscribe + subscribe every {} pings, {} unexpected replies",
+                p.probes,
+                p.interval_seconds * 1000.0,
+                p.resubscribe_every,
+                p.unexpected_replies
+            );
+            for (name, f) in [
+                ("ping→pong", &p.ping),
+                ("unsub→confirm", &p.unsubscribe),
+                ("sub→confirm", &p.subscribe),
+            ] {
+                let _ = writeln!(
+                    s,
+                    "  {name:<14} (ms) p50 {:.2}  p99 {:.2}  max {:.2}  ({}/{} answered{})",
+                    ms(f.p50_us),
+                    ms(f.p99_us),
+                    ms(f.max_us),
+                    f.answered,
+                    f.sent,
+                    if f.unanswered > 0 {
+                        format!(
+                            ", {} unanswered, oldest waited {:.2} ms",
+                            f.unanswered,
+                            ms(f.oldest_unanswered_us)
+                        )
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+        }
         if let Some(sv) = &self.server {
             let _ = writeln!(
                 s,

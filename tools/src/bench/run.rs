@@ -1,11 +1,12 @@
 //! The phases of a run: connect, measure idle memory, hold, publish, drain, report.
 
 use super::options::BenchOptions;
+use super::probe::Request;
 use super::progress::Progress;
 use super::publisher::{self, Pace, Schedule};
-use super::report::{Bench, Connect, Latency, Report, Server};
+use super::report::{Bench, Connect, Latency, Probe, Report, Server};
 use super::shared::Shared;
-use super::subscriber::{self, Plan};
+use super::subscriber::{self, Plan, ProbePlan};
 use super::{plot, procfs};
 use crate::target::WsUrl;
 use anyhow::{bail, Context};
@@ -102,8 +103,17 @@ pub async fn run(options: BenchOptions, threads: usize) -> anyhow::Result<Report
     let ping =
         (options.ping_interval > 0.0).then(|| Duration::from_secs_f64(options.ping_interval));
     let connect_timeout = Duration::from_secs_f64(options.connect_timeout);
+    let probe_channel: Arc<str> = options.probe_channel.as_str().into();
+    let probe_interval = Duration::from_secs_f64(options.probe_interval);
+    let probes = probe_indices(options.subscribers, options.probe);
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..options.subscribers {
+        let probe = probes.binary_search(&i).ok().map(|k| ProbePlan {
+            channel: probe_channel.clone(),
+            interval: probe_interval,
+            offset: probe_interval.mul_f64(k as f64 / probes.len() as f64),
+            resubscribe_every: options.probe_resubscribe_every,
+        });
         let (target, url) = &hubs[i % hubs.len()];
         let plan = Plan {
             target: *target,
@@ -112,6 +122,7 @@ pub async fn run(options: BenchOptions, threads: usize) -> anyhow::Result<Report
             channel: channel.clone(),
             ping,
             ping_offset: ping.map_or(Duration::ZERO, |p| p.mul_f64((i as f64 * 0.618_034) % 1.0)),
+            probe,
         };
         let (shared, stop, permits) = (shared.clone(), stop.clone(), permits.clone());
         tasks.spawn(async move {
@@ -175,6 +186,7 @@ pub async fn run(options: BenchOptions, threads: usize) -> anyhow::Result<Report
     let server_wait_start = sum_over(&pids, procfs::run_delay_seconds)?;
     let own_wait_start = procfs::run_delay_seconds(own_pid)?;
     let publish_start_us = shared.now_us();
+    shared.probing.store(true, Relaxed);
     let published =
         match publisher::run(publish_target, &publish_url, &schedule, shared.clone()).await {
             Ok(count) => count,
@@ -183,12 +195,13 @@ pub async fn run(options: BenchOptions, threads: usize) -> anyhow::Result<Report
                 shared.published.load(Relaxed)
             }
         };
+    shared.probing.store(false, Relaxed);
     let expected = published * audience;
     progress.phase("drain", expected, shared.clone(), |s| {
         s.received.load(Relaxed)
     });
     wait_until(Duration::from_secs_f64(options.drain_timeout), || {
-        shared.received.load(Relaxed) >= expected
+        shared.received.load(Relaxed) >= expected && shared.probe_outstanding.load(Relaxed) == 0
     })
     .await;
     let end_us = shared.now_us();
@@ -244,6 +257,18 @@ pub async fn run(options: BenchOptions, threads: usize) -> anyhow::Result<Report
             cpu_wait_seconds: server_wait.max(0.0),
         }
     });
+    let probe = (options.probe > 0).then(|| {
+        let stats = shared.probe.lock().expect("probe lock");
+        Probe {
+            probes: options.probe,
+            interval_seconds: options.probe_interval,
+            resubscribe_every: options.probe_resubscribe_every,
+            ping: stats.figures(Request::Ping),
+            unsubscribe: stats.figures(Request::Unsubscribe),
+            subscribe: stats.figures(Request::Subscribe),
+            unexpected_replies: stats.unexpected,
+        }
+    });
     let utilisation = own_cpu / wall_seconds.max(1e-9) / cores as f64;
     let errors = shared.error_samples.lock().expect("samples lock").clone();
     let report = Report {
@@ -270,6 +295,7 @@ pub async fn run(options: BenchOptions, threads: usize) -> anyhow::Result<Report
         },
         messages_per_second: published as f64 / options.duration,
         latency,
+        probe,
         server,
         bench: Bench {
             cores,
@@ -284,6 +310,13 @@ pub async fn run(options: BenchOptions, threads: usize) -> anyhow::Result<Report
     };
     write_outputs(&report, &shared)?;
     Ok(report)
+}
+
+/// Which of `subscribers` run the probe: `probes` indices spread evenly over them (so probes
+/// sit at different places in the server's fan-out order), ascending.
+pub fn probe_indices(subscribers: usize, probes: usize) -> Vec<usize> {
+    let probes = probes.min(subscribers);
+    (0..probes).map(|k| k * subscribers / probes).collect()
 }
 
 /// Writes the JSON result and, beside it, the latency plot.
@@ -303,4 +336,17 @@ fn write_outputs(report: &Report, shared: &Shared) -> anyhow::Result<()> {
     std::fs::write(&svg_path, svg)
         .with_context(|| format!("cannot write {}", svg_path.display()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spreads_the_probes_over_the_subscribers() {
+        assert_eq!(probe_indices(1000, 0), Vec::<usize>::new());
+        assert_eq!(probe_indices(1000, 1), vec![0]);
+        assert_eq!(probe_indices(1000, 4), vec![0, 250, 500, 750]);
+        assert_eq!(probe_indices(3, 5), vec![0, 1, 2]);
+    }
 }

@@ -1,8 +1,9 @@
 //! State every bench task shares: counters, the ring that tells the publisher when a message
 //! reached every subscriber, and the latency histogram.
 
+use super::probe::ProbeStats;
 use hdrhistogram::Histogram;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::Mutex;
 use std::time::Instant;
 use tokio::sync::Notify;
@@ -45,6 +46,12 @@ pub struct Shared {
     pub latency: Mutex<Histogram<u64>>,
     /// The first few connection errors, for the report.
     pub error_samples: Mutex<Vec<String>>,
+    /// True while the probes send requests (the publish phase).
+    pub probing: AtomicBool,
+    /// Probe requests sent and not yet answered, over every probe.
+    pub probe_outstanding: AtomicU64,
+    /// The probes' figures, added by each probe when it stops.
+    pub probe: Mutex<ProbeStats>,
 }
 
 impl Shared {
@@ -68,6 +75,9 @@ impl Shared {
                 Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid histogram bounds"),
             ),
             error_samples: Mutex::new(Vec::new()),
+            probing: AtomicBool::new(false),
+            probe_outstanding: AtomicU64::new(0),
+            probe: Mutex::new(ProbeStats::default()),
         }
     }
 

@@ -2,6 +2,7 @@
 //! subscribes, then counts deliveries and measures their latency until told to stop.
 
 use super::payload;
+use super::probe::{self, Request, Tracker};
 use super::shared::{Shared, LATENCY_BATCH};
 use super::wire::{self, opcode, FrameReader, WireError};
 use crate::target::WsUrl;
@@ -31,6 +32,21 @@ pub struct Plan {
     pub ping: Option<Duration>,
     /// Delay of the first ping, to spread pings of many connections over the interval.
     pub ping_offset: Duration,
+    /// Set on the subscribers that also run the fairness probe.
+    pub probe: Option<ProbePlan>,
+}
+
+/// What a probing subscriber does besides receiving the stream (see [`probe`]).
+#[derive(Debug, Clone)]
+pub struct ProbePlan {
+    /// The quiet channel it leaves and rejoins.
+    pub channel: Arc<str>,
+    /// Time between its pings.
+    pub interval: Duration,
+    /// Delay of the first ping, to spread several probes over the interval.
+    pub offset: Duration,
+    /// Pings between two `unsubscribe` + `subscribe` rounds; 0 for none.
+    pub resubscribe_every: u32,
 }
 
 /// An open, subscribed connection.
@@ -139,6 +155,9 @@ pub async fn run(
     let opened = tokio::time::timeout(timeout, async {
         let mut conn = open(plan.target, &plan.url, plan.source).await?;
         conn.subscribe(&plan.channel).await?;
+        if let Some(probe) = &plan.probe {
+            conn.subscribe(&probe.channel).await?;
+        }
         Ok::<_, WireError>(conn)
     })
     .await;
@@ -165,7 +184,9 @@ pub async fn run(
     }
 }
 
-/// Reads deliveries until `stop`; sends a protocol ping every interval.
+/// Reads deliveries until `stop`; sends a protocol ping every interval; a probing
+/// subscriber also sends and times its probe requests while `shared.probing` is set, and
+/// adds its figures to `shared.probe` when it stops.
 async fn serve(
     conn: Connection,
     plan: &Plan,
@@ -178,7 +199,22 @@ async fn serve(
         wire::encode(opcode::TEXT, text.as_bytes(), &mut out);
         out
     };
+    let id = conn.id.clone();
     let (mut stream, mut reader) = conn.into_parts();
+    let mut tracker = plan.probe.as_ref().map(|_| Tracker::new());
+    let (probe_period, probe_offset) = plan
+        .probe
+        .as_ref()
+        .map_or((Duration::from_secs(3600), Duration::ZERO), |p| {
+            (p.interval, p.offset)
+        });
+    let mut probe_tick = tokio::time::interval_at(
+        tokio::time::Instant::now() + probe_offset.min(probe_period),
+        probe_period,
+    );
+    probe_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut probe_pings = 0u32;
+    let mut requests = Vec::new();
     let period = plan.ping.unwrap_or(Duration::from_secs(3600));
     let mut ping = tokio::time::interval_at(
         tokio::time::Instant::now() + plan.ping_offset.min(period),
@@ -190,16 +226,45 @@ async fn serve(
     let mut last_seq: Option<u64> = None;
     let mut pongs = Vec::new();
     let result = loop {
+        // Timers before the socket: they fire rarely, while a loaded socket is nearly always
+        // readable and would otherwise delay them.
         let filled = tokio::select! {
             biased;
             _ = stop.cancelled() => break Ok(()),
-            r = reader.fill(&mut stream) => r,
             _ = ping.tick(), if plan.ping.is_some() => {
                 if let Err(e) = stream.write_all(&ping_frame).await {
                     break Err(e.into());
                 }
                 continue;
             }
+            _ = probe_tick.tick(), if tracker.is_some() => {
+                let (Some(t), Some(p)) = (tracker.as_mut(), plan.probe.as_ref()) else {
+                    continue;
+                };
+                if !shared.probing.load(Relaxed) {
+                    continue;
+                }
+                probe_pings += 1;
+                let kinds: &[Request] =
+                    if p.resubscribe_every > 0 && probe_pings % p.resubscribe_every == 0 {
+                        &Request::ALL
+                    } else {
+                        &[Request::Ping]
+                    };
+                requests.clear();
+                let before = t.outstanding();
+                let now_us = shared.now_us();
+                for &kind in kinds {
+                    let reference = t.send(kind, now_us);
+                    probe::request_frame(kind, &id, &p.channel, reference, &mut requests);
+                }
+                sync_outstanding(shared, before, t.outstanding());
+                if let Err(e) = stream.write_all(&requests).await {
+                    break Err(e.into());
+                }
+                continue;
+            }
+            r = reader.fill(&mut stream) => r,
         };
         match filled {
             Ok(0) => break Err(WireError::Closed(None)),
@@ -232,6 +297,12 @@ async fn serve(
                     } else if bytes.starts_with(br#"{"type":"error""#) {
                         shared.errors.fetch_add(1, Relaxed);
                         shared.sample_error(String::from_utf8_lossy(bytes).into_owned());
+                    } else if let Some(t) = tracker.as_mut() {
+                        if let Some((kind, reference)) = probe::parse_reply(bytes) {
+                            let before = t.outstanding();
+                            t.reply(kind, reference, now_us);
+                            sync_outstanding(shared, before, t.outstanding());
+                        }
                     }
                 }
                 opcode::PING => wire::encode(opcode::PONG, bytes, &mut pongs),
@@ -262,7 +333,25 @@ async fn serve(
     if !latencies.is_empty() {
         shared.record_latencies(&mut latencies);
     }
+    if let Some(t) = tracker {
+        sync_outstanding(shared, t.outstanding(), 0);
+        let stats = t.finish(shared.now_us());
+        shared.probe.lock().expect("probe lock").merge(&stats);
+    }
     result
+}
+
+/// Moves the run's count of outstanding probe requests by one tracker's change.
+fn sync_outstanding(shared: &Shared, before: usize, after: usize) {
+    if after > before {
+        shared
+            .probe_outstanding
+            .fetch_add((after - before) as u64, Relaxed);
+    } else if before > after {
+        shared
+            .probe_outstanding
+            .fetch_sub((before - after) as u64, Relaxed);
+    }
 }
 
 #[cfg(test)]
