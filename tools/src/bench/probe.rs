@@ -211,6 +211,7 @@ pub fn request_frame(kind: Request, id: &str, channel: &str, reference: i64, out
         id: id.to_owned(),
         channel: Some(channel.to_owned()),
         reference: reference.clone(),
+        token: None,
     };
     let message = match kind {
         Request::Ping => ClientMessage::Ping(IdPayload {
