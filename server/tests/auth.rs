@@ -1,31 +1,16 @@
 //! Connection tokens against a real server: secured mode with HS256, RS256 and ES256 keys,
 //! every kind of bad token, expiry and refresh.
 
+use howl_testkit::token::now_secs as now;
 use howl_testkit::{Client, TestServer};
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 const SECRET: &str = "test-secret-for-howl";
 
 fn keys_dir() -> String {
     format!("{}/tests/keys", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-fn hs256(claims: Value) -> String {
-    encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(SECRET.as_bytes()),
-    )
-    .unwrap()
 }
 
 fn signed(alg: Algorithm, private_pem: &str, claims: Value) -> String {
@@ -255,4 +240,9 @@ async fn open_mode_ignores_tokens_and_needs_none() {
     assert_alive(&mut plain).await;
     let mut with_token = Client::connect_with_token(&server.ws_url(), "not checked").await;
     assert_alive(&mut with_token).await;
+}
+
+/// A token with `claims`, signed with the servers' HS256 secret.
+fn hs256(claims: Value) -> String {
+    howl_testkit::token::hs256(SECRET, &claims)
 }

@@ -1,29 +1,12 @@
 //! Permissions against a real server: the quote channel, the modes' defaults, namespaces from
 //! the config file, personal channels and subscription tokens.
 
+use howl_testkit::token::now_secs as now;
 use howl_testkit::{Client, TestServer};
-use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 use std::io::Write;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 const SECRET: &str = "permissions-test-secret";
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-fn token(claims: Value) -> String {
-    encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(SECRET.as_bytes()),
-    )
-    .unwrap()
-}
 
 fn user_token(user: &str) -> String {
     token(json!({"sub": user, "exp": now() + 60}))
@@ -252,4 +235,9 @@ async fn unusable_namespace_tables_stop_the_server_at_startup() {
             .unwrap_err();
         assert!(err.to_string().contains("[[namespaces]]"), "{err}");
     }
+}
+
+/// A token with `claims`, signed with the servers' HS256 secret.
+fn token(claims: Value) -> String {
+    howl_testkit::token::hs256(SECRET, &claims)
 }

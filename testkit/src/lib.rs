@@ -15,6 +15,7 @@
 pub mod client;
 pub mod redis;
 pub mod server;
+pub mod token;
 pub mod tool;
 pub mod wait;
 
