@@ -46,3 +46,13 @@ pub mod ui;
 pub use config::Config;
 pub use node::Node;
 pub use server::{run, run_with_node, ServerError};
+
+/// Internals the fuzz targets in `fuzz/` call directly. Not a stable API: nothing else should
+/// use it.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::broker::redis::envelope::{
+        decode as decode_redis_envelope, encode_parts as encode_redis_envelope,
+        DecodeError as RedisDecodeError, Incoming as RedisIncoming,
+    };
+}

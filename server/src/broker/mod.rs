@@ -4,7 +4,7 @@
 //! and [`RedisBroker`] joins several nodes through Redis pub/sub.
 
 mod memory;
-mod redis;
+pub(crate) mod redis;
 
 pub use self::redis::{RedisBroker, RedisSettings};
 pub use memory::MemoryBroker;

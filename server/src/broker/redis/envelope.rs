@@ -12,7 +12,7 @@ const VERSION: u64 = 1;
 
 /// A node's envelope around `data`, split before the sequence number, which Redis assigns:
 /// the payload is `head + seq + tail`.
-pub(super) fn encode_parts(node: &str, time: u64, data: &RawValue) -> (String, String) {
+pub fn encode_parts(node: &str, time: u64, data: &RawValue) -> (String, String) {
     let node = serde_json::to_string(node).expect("a string encodes");
     let head = format!(r#"{{"howl":{VERSION},"node":{node},"time":{time},"seq":"#);
     let tail = format!(r#","data":{}}}"#, data.get());
@@ -21,7 +21,7 @@ pub(super) fn encode_parts(node: &str, time: u64, data: &RawValue) -> (String, S
 
 /// A message read from a Redis channel.
 #[derive(Debug)]
-pub(super) enum Incoming {
+pub enum Incoming {
     /// This node's own publication, echoed back: it was delivered locally already.
     Echo,
     /// A message to deliver.
@@ -37,7 +37,7 @@ pub(super) enum Incoming {
 
 /// Why a payload cannot be delivered.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub(super) enum DecodeError {
+pub enum DecodeError {
     /// The payload is not UTF-8 text.
     #[error("the payload is not UTF-8 text")]
     NotUtf8,
@@ -56,7 +56,7 @@ struct Envelope {
 }
 
 /// Reads a payload published on a Howl channel; `now` stamps messages without a time.
-pub(super) fn decode(payload: &[u8], own_node: &str, now: u64) -> Result<Incoming, DecodeError> {
+pub fn decode(payload: &[u8], own_node: &str, now: u64) -> Result<Incoming, DecodeError> {
     let text = std::str::from_utf8(payload).map_err(|_| DecodeError::NotUtf8)?;
     if let Ok(envelope) = serde_json::from_str::<Envelope>(text) {
         if envelope.howl != VERSION {

@@ -13,7 +13,7 @@
 //! The payload format and key layout are documented in `docs/cluster.md`.
 
 mod counts;
-mod envelope;
+pub(crate) mod envelope;
 mod leader;
 mod link;
 mod publish;
