@@ -9,7 +9,7 @@
 //!   action other than those changes them; the same for watches).
 #![no_main]
 
-use howl::session::{Action, Session};
+use howl::session::{Action, Limits, Session};
 use howl_fuzz::{frames, ID};
 use howl_protocol::{decode_client, ClientMessage, ErrorCode};
 use libfuzzer_sys::fuzz_target;
@@ -19,14 +19,30 @@ use std::collections::BTreeSet;
 const MAX_SUBSCRIPTIONS: usize = 3;
 
 fuzz_target!(|data: &[u8]| {
-    let mut session = Session::new(ID.to_owned(), MAX_SUBSCRIPTIONS);
+    // The default rate limits, with frames 50 ms apart: bursts are refused now and then,
+    // which the checks below allow for.
+    let limits = Limits {
+        max_subscriptions: MAX_SUBSCRIPTIONS,
+        ..Limits::default()
+    };
+    let mut session = Session::new(ID.to_owned(), &limits);
     let mut connected = false;
     for (i, frame) in frames(data).enumerate() {
         let before_subs: BTreeSet<String> = session.subscriptions().map(str::to_owned).collect();
         let before_watches: BTreeSet<String> = session.watches().map(str::to_owned).collect();
         // What the frame is, read independently of the session.
         let decoded = decode_client(&frame).ok();
-        let result = session.handle_text(&frame, i as u64);
+        let result = session.handle_text(&frame, i as u64 * 50);
+        if matches!(result, Ok(Action::RateLimitExceeded)) {
+            return; // the connection ends here
+        }
+        if matches!(&result, Err(e) if e.code == ErrorCode::RateLimited) {
+            // A refused frame changes nothing.
+            let subs: BTreeSet<String> = session.subscriptions().map(str::to_owned).collect();
+            let watches: BTreeSet<String> = session.watches().map(str::to_owned).collect();
+            assert_eq!((subs, watches), (before_subs, before_watches), "{frame:?}");
+            continue;
+        }
 
         let subs: BTreeSet<String> = session.subscriptions().map(str::to_owned).collect();
         let watches: BTreeSet<String> = session.watches().map(str::to_owned).collect();
