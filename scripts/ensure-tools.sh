@@ -39,8 +39,10 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
 fi
 
 if ! trunk --version 2>/dev/null | grep -q " $TRUNK_VERSION\$"; then
-  log "cargo install trunk $TRUNK_VERSION (takes ~8 minutes once)"
-  cargo install trunk --version "$TRUNK_VERSION" --locked --quiet
+  log "cargo install trunk $TRUNK_VERSION (takes ~5 minutes once)"
+  # --debug: trunk only orchestrates builds, so an unoptimised binary loses nothing we can
+  # measure, and it compiles in 4 m 43 s instead of ~8 min on 2 cores (measured 2026-12-05).
+  cargo install trunk --version "$TRUNK_VERSION" --locked --debug --quiet
 fi
 
 if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; then
