@@ -129,6 +129,7 @@ pub fn decode_server(text: &str) -> Result<ServerMessage, DecodeError> {
         "pong" => ServerMessage::Pong(read_payload(&env)?),
         "error" => ServerMessage::Error(read_payload(&env)?),
         "subscribed" => ServerMessage::Subscribed(read_payload(&env)?),
+        "unsubscribed" => ServerMessage::Unsubscribed(read_payload(&env)?),
         _ => return Err(unknown_type(&env)),
     })
 }

@@ -31,6 +31,9 @@ pub enum ServerMessage {
     /// The server subscribed the connection to a channel (e.g. one listed in the connection
     /// token's `channels` claim); its messages arrive as `message` frames.
     Subscribed(SubscribedPayload),
+    /// The server unsubscribed the connection from a channel (`POST
+    /// /api/users/{user}/unsubscribe`); no more of its messages arrive.
+    Unsubscribed(SubscribedPayload),
 }
 
 impl ServerMessage {
@@ -47,6 +50,7 @@ impl ServerMessage {
             Self::Pong(_) => "pong",
             Self::Error(_) => "error",
             Self::Subscribed(_) => "subscribed",
+            Self::Unsubscribed(_) => "unsubscribed",
         }
     }
 
@@ -219,10 +223,10 @@ struct WisdomRef<'a> {
     message: &'a str,
 }
 
-/// Payload of `subscribed`.
+/// Payload of `subscribed` and `unsubscribed`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubscribedPayload {
-    /// The channel the server subscribed the connection to.
+    /// The channel the server subscribed the connection to, or unsubscribed it from.
     pub channel: String,
 }
 

@@ -212,6 +212,12 @@ fn identity_events() {
         }),
         r#"{"type":"subscribed","payload":{"channel":"alerts"}}"#,
     );
+    server_golden(
+        ServerMessage::Unsubscribed(SubscribedPayload {
+            channel: "alerts".into(),
+        }),
+        r#"{"type":"unsubscribed","payload":{"channel":"alerts"}}"#,
+    );
 }
 
 #[test]

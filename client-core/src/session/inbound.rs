@@ -77,7 +77,9 @@ impl ClientSession {
             }
             ServerMessage::Error(p) => self.on_error(p),
             // Server-side subscriptions are not tracked by this session yet.
-            ServerMessage::Subscribed(_) => self.stats.unexpected_ignored += 1,
+            ServerMessage::Subscribed(_) | ServerMessage::Unsubscribed(_) => {
+                self.stats.unexpected_ignored += 1
+            }
         }
     }
 
