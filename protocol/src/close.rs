@@ -31,12 +31,16 @@ pub const TOKEN_EXPIRED: u16 = 4004;
 /// The client kept sending faster than the rate limit allowed for longer than the grace
 /// period (`--client-rate-grace`); it may reconnect after backing off.
 pub const RATE_LIMITED: u16 = 4005;
+/// The backend disconnected the user through the server API (`POST
+/// /api/users/{user}/disconnect`), e.g. after a ban or a logout elsewhere. The client does not
+/// reconnect: the same credentials would let it straight back in.
+pub const DISCONNECTED: u16 = 4006;
 
 /// Whether a client should reconnect after a connection closed with `code`: always, except
-/// after a normal end, which means the other side does not want this client back, and after
-/// [`UNAUTHORIZED`], which the same credentials would only meet again.
+/// after a normal end or [`DISCONNECTED`], which mean the other side does not want this client
+/// back, and after [`UNAUTHORIZED`], which the same credentials would only meet again.
 pub fn should_reconnect(code: u16) -> bool {
-    !matches!(code, NORMAL | UNAUTHORIZED)
+    !matches!(code, NORMAL | UNAUTHORIZED | DISCONNECTED)
 }
 
 #[cfg(test)]
@@ -44,9 +48,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_a_normal_end_or_unauthorized_stops_reconnecting() {
+    fn only_a_normal_end_unauthorized_or_disconnected_stops_reconnecting() {
         assert!(!should_reconnect(NORMAL));
         assert!(!should_reconnect(UNAUTHORIZED));
+        assert!(!should_reconnect(DISCONNECTED));
         for code in [
             GOING_AWAY,
             PROTOCOL_ERROR,

@@ -27,6 +27,13 @@ pub struct Config {
     #[arg(long, env = "HOWL_LISTEN", default_value = "0.0.0.0:8000")]
     pub listen: SocketAddr,
 
+    /// Second address, for the node's trusted side: the server API (`/api`), `/metrics`, and
+    /// WebSockets of trusted publishers, which may publish to and subscribe to any channel
+    /// without a token. When set, the public address serves neither `/api` nor `/metrics`.
+    /// Bind it to an interface only your backends reach (e.g. a private network).
+    #[arg(long, env = "HOWL_INTERNAL_LISTEN")]
+    pub internal_listen: Option<SocketAddr>,
+
     /// Path of the WebSocket endpoint.
     #[arg(long, env = "HOWL_WS_PATH", default_value = "/ws")]
     pub ws_path: String,

@@ -9,6 +9,7 @@ use crate::limits::ConnectionPermit;
 use crate::node::Node;
 use crate::outbox::{Batch, Closing, Frame, Limit, Outbox};
 use crate::session::{Action, Admission, Session};
+use crate::users::{Commands, UserCommand};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::SinkExt;
 use howl_protocol::{
@@ -50,6 +51,8 @@ enum End {
     Shutdown,
     /// A token was refused (`error` already queued); the close code says how: 4003 or 4004.
     AuthFailed(u16),
+    /// The server API disconnected the connection's user.
+    Disconnected,
 }
 
 /// Serves one upgraded WebSocket until it ends, then removes it from every channel.
@@ -62,12 +65,20 @@ pub fn serve(
     config: Arc<Config>,
     socket: WebSocket,
     peer: SocketAddr,
-    permit: ConnectionPermit,
+    access: Access,
     shutdown: CancellationToken,
 ) -> impl std::future::Future<Output = ()> + Send {
     let id = uuid::Uuid::new_v4().to_string();
     let span = info_span!("connection", id = %id, peer = %peer);
-    run(node, config, socket, id, permit, shutdown).instrument(span)
+    run(node, config, socket, id, access, shutdown).instrument(span)
+}
+
+/// What a connection was let in with.
+pub struct Access {
+    /// Its place among the node's connections, held for the connection's life.
+    pub permit: ConnectionPermit,
+    /// Whether it is a trusted publisher (it came in on `--internal-listen`).
+    pub trusted: bool,
 }
 
 /// The most one write takes from the queue: large enough that a saturated connection still
@@ -83,6 +94,8 @@ struct Connection {
     conn: ConnId,
     outbox: Arc<Outbox>,
     session: Session,
+    /// The server API's commands for the connection's user, once it has one.
+    commands: Option<Commands>,
     // Held for the connection's life: its place among the node's connections.
     _permit: ConnectionPermit,
 }
@@ -95,7 +108,7 @@ fn run(
     config: Arc<Config>,
     mut socket: WebSocket,
     id: String,
-    permit: ConnectionPermit,
+    access: Access,
     shutdown: CancellationToken,
 ) -> impl std::future::Future<Output = ()> + Send {
     let mut this = Connection {
@@ -103,10 +116,12 @@ fn run(
         outbox: Arc::new(Outbox::new(config.outbox_capacity, config.outbox_max_bytes)),
         session: Session::new(id, &config.session_limits())
             .secured(config.verifier.clone())
-            .with_permissions(config.permissions.clone()),
+            .with_permissions(config.permissions.clone())
+            .trusted(access.trusted),
+        commands: None,
         node,
         config,
-        _permit: permit,
+        _permit: access.permit,
     };
     async move {
         this.node.metrics.connections_open.fetch_add(1, Relaxed);
@@ -145,6 +160,11 @@ fn run(
                             if let Some(end) = Box::pin(this.on_text(&text)).await {
                                 break end;
                             }
+                            if this.commands.is_none() {
+                                if let Some(user) = this.session.user() {
+                                    this.commands = Some(this.node.hub.users.add(&user.id, this.conn));
+                                }
+                            }
                             let expires = this.session.expires_at_ms();
                             if expires != armed_for {
                                 armed_for = expires;
@@ -171,6 +191,16 @@ fn run(
                     }
                 }
                 _ = &mut heartbeat => break End::HeartbeatTimeout,
+                Some(command) = async {
+                    match this.commands.as_mut() {
+                        Some(commands) => commands.recv().await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    if let Some(end) = this.on_command(command) {
+                        break end;
+                    }
+                }
                 _ = async {
                     match expiry.as_mut() {
                         Some(timer) => timer.await,
@@ -189,6 +219,9 @@ fn run(
         }
         for channel in this.session.watches() {
             this.node.unwatch(channel, this.conn);
+        }
+        if let (Some(_), Some(user)) = (this.commands.take(), this.session.user()) {
+            this.node.hub.users.remove(&user.id, this.conn);
         }
         Box::pin(this.finish(&mut socket, end)).await;
         let (undelivered, _) = this.outbox.drain();
@@ -318,6 +351,35 @@ impl Connection {
         None
     }
 
+    /// Carries out a server API command for the connection's user; returns how the
+    /// connection ends, if it does.
+    fn on_command(&mut self, command: UserCommand) -> Option<End> {
+        match command {
+            UserCommand::Subscribe { channel } => {
+                match self.session.subscribe_server_side(&channel) {
+                    Ok(true) => {
+                        // Told first: the client sees `subscribed` before the channel's data.
+                        self.push(&ServerMessage::Subscribed(SubscribedPayload {
+                            channel: channel.clone(),
+                        }));
+                        self.node
+                            .subscribe(&channel, self.conn, &self.outbox, Form::Named);
+                    }
+                    Ok(false) => {}
+                    Err(error) => self.reject(error),
+                }
+            }
+            UserCommand::Unsubscribe { channel } => {
+                if self.session.unsubscribe_server_side(&channel) {
+                    self.node.unsubscribe(&channel, self.conn);
+                    self.push(&ServerMessage::Unsubscribed(SubscribedPayload { channel }));
+                }
+            }
+            UserCommand::Disconnect => return Some(End::Disconnected),
+        }
+        None
+    }
+
     /// Writes the queued frames, up to one batch, with one flush.
     async fn write_queued(&self, socket: &mut WebSocket) -> Result<(), End> {
         let (frames, close) = self.outbox.drain_batch(BATCH);
@@ -430,6 +492,11 @@ impl Connection {
                 info!(code, "token refused: closing");
                 Some((*code, "unauthorized"))
             }
+            End::Disconnected => {
+                metrics.user_disconnects.fetch_add(1, Relaxed);
+                info!("disconnected through the server API");
+                Some((close::DISCONNECTED, "disconnected"))
+            }
         };
         let closing = async {
             // What was queued before the end is still delivered, so a client closed for its
@@ -441,6 +508,7 @@ impl Connection {
                     | End::RateLimited
                     | End::ConnectTimeout
                     | End::AuthFailed(_)
+                    | End::Disconnected
             ) {
                 while !self.outbox.is_empty() {
                     if self.write_queued(socket).await.is_err() {

@@ -1,6 +1,8 @@
-//! The HTTP API: publish to a channel, list channels, health and metrics.
+//! The HTTP API: publish to a channel, list channels, act on a user's connections, health
+//! and metrics.
 
 use crate::node::Node;
+use crate::users::UserCommand;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
@@ -65,39 +67,41 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
 }
 
-/// `POST /api/channels/{channel}/publish`: the body is any JSON value, delivered as `data`.
-/// It must be declared `Content-Type: application/json` (415 otherwise), which a cross-site
-/// form or `no-cors` fetch cannot do.
-pub async fn publish(
-    State(node): State<Arc<Node>>,
-    Path(channel): Path<String>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    if !is_json(&headers) {
-        return Err(counted(
-            &node,
-            ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                ErrorCode::UnsupportedMediaType,
-                "the body must be sent with Content-Type: application/json",
-            ),
-        ));
+/// Refuses a body not declared `Content-Type: application/json` (415), which a cross-site
+/// form or `no-cors` fetch cannot send.
+fn require_json(node: &Node, headers: &HeaderMap) -> Result<(), ApiError> {
+    if is_json(headers) {
+        return Ok(());
     }
-    validate_channel(&channel).map_err(|e| {
+    Err(counted(
+        node,
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::UnsupportedMediaType,
+            "the body must be sent with Content-Type: application/json",
+        ),
+    ))
+}
+
+fn check_channel(node: &Node, channel: &str) -> Result<(), ApiError> {
+    validate_channel(channel).map_err(|e| {
         counted(
-            &node,
+            node,
             ApiError::new(
                 StatusCode::BAD_REQUEST,
                 ErrorCode::InvalidChannel,
                 e.to_string(),
             ),
         )
-    })?;
-    let body = body.map_err(|rejection| {
+    })
+}
+
+/// The request body, or the error for one that was too large, too slow or unreadable.
+fn read_body(node: &Node, body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|rejection| {
         if let Some(timeout) = crate::http_server::BodyTimeout::find(&rejection) {
             let (status, code) = (StatusCode::REQUEST_TIMEOUT, ErrorCode::RequestTimeout);
-            return counted(&node, ApiError::new(status, code, timeout.to_string()));
+            return counted(node, ApiError::new(status, code, timeout.to_string()));
         }
         let (status, code) = match rejection.status() {
             StatusCode::PAYLOAD_TOO_LARGE => {
@@ -105,8 +109,21 @@ pub async fn publish(
             }
             status => (status, ErrorCode::InvalidPayload),
         };
-        counted(&node, ApiError::new(status, code, rejection.body_text()))
-    })?;
+        counted(node, ApiError::new(status, code, rejection.body_text()))
+    })
+}
+
+/// `POST /api/channels/{channel}/publish`: the body is any JSON value, delivered as `data`.
+/// It must be declared `Content-Type: application/json` (415 otherwise).
+pub async fn publish(
+    State(node): State<Arc<Node>>,
+    Path(channel): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    require_json(&node, &headers)?;
+    check_channel(&node, &channel)?;
+    let body = read_body(&node, body)?;
     let data: Box<serde_json::value::RawValue> = serde_json::from_slice(&body).map_err(|e| {
         let message = format!("the request body must be a JSON value: {e}");
         counted(
@@ -121,6 +138,66 @@ pub async fn publish(
     Ok(Json(
         json!({"channel": channel, "seq": receipt.seq, "subscribers": receipt.subscribers}),
     ))
+}
+
+/// The longest user id the API takes, in bytes.
+pub const MAX_USER_BYTES: usize = 256;
+
+/// The body of a user's `subscribe` and `unsubscribe`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChannelBody {
+    channel: String,
+}
+
+/// `POST /api/users/{user}/subscribe|unsubscribe` with `{"channel": "..."}`, and
+/// `POST /api/users/{user}/disconnect` (no body, or `{}`): acts on every connection of the
+/// user (the token's `sub`) on every node. Connections are told with `subscribed` /
+/// `unsubscribed`, or closed with 4006.
+pub async fn user_command(
+    State(node): State<Arc<Node>>,
+    Path((user, command)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let bad = |message: String| {
+        let error = ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidPayload, message);
+        counted(&node, error)
+    };
+    if !matches!(command.as_str(), "subscribe" | "unsubscribe" | "disconnect") {
+        return Err(not_found().await);
+    }
+    if user.is_empty() || user.len() > MAX_USER_BYTES {
+        return Err(bad(format!(
+            "the user id must be 1 to {MAX_USER_BYTES} bytes long"
+        )));
+    }
+    let body = read_body(&node, body)?;
+    if !(command == "disconnect" && body.is_empty()) {
+        require_json(&node, &headers)?;
+    }
+    let command = if command == "disconnect" {
+        if !body.is_empty() {
+            serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&body)
+                .map_err(|e| bad(format!("the body must be empty or {{}}: {e}")))?;
+        }
+        UserCommand::Disconnect
+    } else {
+        let ChannelBody { channel } = serde_json::from_slice(&body)
+            .map_err(|e| bad(format!("the body must be {{\"channel\": \"...\"}}: {e}")))?;
+        check_channel(&node, &channel)?;
+        match command.as_str() {
+            "subscribe" => UserCommand::Subscribe { channel },
+            _ => UserCommand::Unsubscribe { channel },
+        }
+    };
+    // `{"user": ..., "op": ..., "channel": ...}`: what was done, for whom.
+    let mut answer = serde_json::to_value(&command).expect("a user command encodes");
+    answer["user"] = json!(user);
+    node.user_command(&user, command)
+        .await
+        .map_err(|e| broker_unavailable(&node, e))?;
+    Ok(Json(answer))
 }
 
 /// `GET /api/channels`: every channel with subscribers, with its count.
@@ -155,6 +232,15 @@ pub async fn metrics(State(node): State<Arc<Node>>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         node.metrics.render(),
+    )
+}
+
+/// `/api` and `/metrics` on the public side when `--internal-listen` serves them.
+pub async fn internal_only() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        ErrorCode::NotFound,
+        "not served on this address: the server API and metrics are on --internal-listen",
     )
 }
 

@@ -69,6 +69,8 @@ pub fn channel_status_frame(channel: &str, occupied: bool) -> Frame {
 
 /// The local channel table.
 pub struct Hub {
+    /// The node's connections by user, for the server API's user commands.
+    pub users: crate::users::Users,
     shards: Box<[RwLock<HashMap<String, Channel>>]>,
     hasher: RandomState,
     metrics: Arc<Metrics>,
@@ -79,6 +81,7 @@ impl Hub {
     pub fn new(metrics: Arc<Metrics>) -> Self {
         let shards = (0..SHARDS).map(|_| RwLock::default()).collect();
         Self {
+            users: crate::users::Users::new(metrics.clone()),
             shards,
             hasher: RandomState::new(),
             metrics,

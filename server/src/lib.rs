@@ -13,6 +13,7 @@
 //! - [`limits`]: how many connections the node holds, in total and per client address.
 //! - [`node`]: the node's shared state and the operations on it.
 //! - [`hub`]: local channels, their subscribers and watchers, and the fan-out.
+//! - [`users`]: local connections by user, for the server API's user commands.
 //! - [`publication`]: a published message and the frames it is delivered as.
 //! - [`broker`]: how publications reach every node ([`broker::MemoryBroker`] for one node).
 //! - [`http_api`]: publish and list channels over HTTP; health and metrics.
@@ -42,10 +43,11 @@ pub mod rate;
 pub mod server;
 pub mod session;
 pub mod ui;
+pub mod users;
 
 pub use config::Config;
 pub use node::Node;
-pub use server::{run, run_with_node, ServerError};
+pub use server::{run, run_with_node, Listeners, ServerError};
 
 /// Internals the fuzz targets in `fuzz/` call directly. Not a stable API: nothing else should
 /// use it.

@@ -54,6 +54,12 @@ pub struct Metrics {
     /// Slow consumers dropped because their queue reached `--outbox-max-bytes` (also counted
     /// in `slow_consumers_dropped`).
     pub outbox_bytes_overflows: AtomicU64,
+    /// Server API user commands (`/api/users/...`) this node received, for any user.
+    pub user_commands: AtomicU64,
+    /// User commands a connection missed because its command queue was full.
+    pub user_commands_dropped: AtomicU64,
+    /// Connections closed by `POST /api/users/{user}/disconnect` (4006).
+    pub user_disconnects: AtomicU64,
     /// The HTTP server's timeouts and limits.
     pub http: HttpMetrics,
     errors: [AtomicU64; ErrorCode::ALL.len()],
@@ -209,6 +215,24 @@ impl Metrics {
             "counter",
             "Slow consumers dropped at --outbox-max-bytes.",
             count(&self.outbox_bytes_overflows),
+        );
+        metric(
+            "user_commands_total",
+            "counter",
+            "Server API user commands (subscribe, unsubscribe, disconnect) received.",
+            count(&self.user_commands),
+        );
+        metric(
+            "user_commands_dropped_total",
+            "counter",
+            "User commands a connection missed because its command queue was full.",
+            count(&self.user_commands_dropped),
+        );
+        metric(
+            "user_disconnects_total",
+            "counter",
+            "Connections closed by the server API's disconnect.",
+            count(&self.user_disconnects),
         );
         self.http.render(&mut out);
         let _ = writeln!(

@@ -6,6 +6,7 @@ use crate::hub::ConnId;
 use crate::hub::{Form, Hub};
 use crate::metrics::Metrics;
 use crate::outbox::Outbox;
+use crate::users::UserCommand;
 use serde_json::value::RawValue;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -76,6 +77,12 @@ impl Node {
     /// Ends a connection's `channel_status` notices.
     pub fn unwatch(&self, channel: &str, conn: ConnId) {
         self.hub.unwatch(channel, conn);
+    }
+
+    /// Hands `command` to every connection of `user` on every node of the cluster.
+    pub async fn user_command(&self, user: &str, command: UserCommand) -> Result<(), BrokerError> {
+        self.metrics.user_commands.fetch_add(1, Relaxed);
+        self.broker.user_command(user, command).await
     }
 
     /// Publishes `data` to `channel` across the cluster.

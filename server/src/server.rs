@@ -33,6 +33,28 @@ struct AppState {
     connections: TaskTracker,
     limits: Arc<ConnectionLimits>,
     refusal_log: Arc<LogThrottle>,
+    /// Whether this is the internal side (`--internal-listen`): the server API without the
+    /// loopback rule, and WebSockets of trusted publishers.
+    internal: bool,
+}
+
+/// The sockets Howl serves on: the public one, and the internal one of `--internal-listen`.
+pub struct Listeners {
+    /// Clients: WebSockets, the demo UI, `/healthz` (and `/api`, `/metrics` when there is no
+    /// internal listener).
+    pub public: TcpListener,
+    /// Backends: `/api`, `/metrics`, `/healthz` and trusted publishers' WebSockets. When
+    /// `None` and `--internal-listen` is set, [`run`] binds that address itself.
+    pub internal: Option<TcpListener>,
+}
+
+impl From<TcpListener> for Listeners {
+    fn from(public: TcpListener) -> Self {
+        Self {
+            public,
+            internal: None,
+        }
+    }
 }
 
 impl axum::extract::FromRef<AppState> for Arc<Node> {
@@ -50,20 +72,29 @@ pub enum ServerError {
     /// The broker could not be set up from the settings.
     #[error(transparent)]
     Broker(#[from] crate::broker::BrokerError),
+    /// The internal address could not be bound.
+    #[error("cannot listen on {address} (--internal-listen): {source}")]
+    Bind {
+        /// The address.
+        address: SocketAddr,
+        /// Why binding failed.
+        source: std::io::Error,
+    },
 }
 
-/// Serves Howl on `listener` until `shutdown` completes, with the Redis broker when
-/// `--redis-url` is set and the embedded one otherwise.
+/// Serves Howl on `listeners` (a [`TcpListener`] for the public side alone) until
+/// `shutdown` completes, with the Redis broker when `--redis-url` is set and the embedded
+/// one otherwise.
 pub async fn run(
     config: Config,
-    listener: TcpListener,
+    listeners: impl Into<Listeners>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     let node = match crate::broker::RedisSettings::from_config(&config) {
         Some(settings) => Node::with_redis(settings)?,
         None => Node::in_memory(),
     };
-    run_with_node(config, Arc::new(node), listener, shutdown).await
+    run_with_node(config, Arc::new(node), listeners, shutdown).await
 }
 
 /// Serves Howl on `listener` with a prepared node (and so any broker) until `shutdown`
@@ -73,9 +104,19 @@ pub async fn run(
 pub async fn run_with_node(
     config: Config,
     node: Arc<Node>,
-    listener: TcpListener,
+    listeners: impl Into<Listeners>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
+    let Listeners { public, internal } = listeners.into();
+    let internal = match (internal, config.internal_listen) {
+        (Some(listener), _) => Some(listener),
+        (None, Some(address)) => Some(
+            TcpListener::bind(address)
+                .await
+                .map_err(|source| ServerError::Bind { address, source })?,
+        ),
+        (None, None) => None,
+    };
     let config = Arc::new(config);
     let stop = CancellationToken::new();
     let state = AppState {
@@ -85,6 +126,7 @@ pub async fn run_with_node(
         connections: TaskTracker::new(),
         limits: ConnectionLimits::new(config.max_connections(), config.max_connections_per_ip),
         refusal_log: Arc::default(),
+        internal: false,
     };
     let distributor = (!config.quote_interval.is_zero()).then(|| {
         tokio::spawn(crate::distributor::run(
@@ -98,14 +140,31 @@ pub async fn run_with_node(
     let broker_stop = CancellationToken::new();
     let mut broker_tasks = node.broker.start(broker_stop.clone());
 
-    info!(address = %listener.local_addr()?, ws_path = %config.ws_path, broker = node.broker.kind(), "howl listening");
+    info!(address = %public.local_addr()?, ws_path = %config.ws_path, broker = node.broker.kind(), "howl listening");
+    if let Some(internal) = &internal {
+        info!(address = %internal.local_addr()?, "internal side listening: server API, metrics, trusted publishers");
+    }
     match &config.verifier {
         Some(verifier) => info!(algorithm = ?verifier.algorithm(), "secured mode: connections need a token"),
         None => warn!("open mode: no token key configured (--token-secret or --token-public-key), so any client may subscribe and publish"),
     }
     let http = HttpConnections::new(&config, node.metrics.clone());
+    let public_side = http.accept(public, router(state.clone(), internal.is_some()));
+    let internal_side = async {
+        match internal {
+            Some(listener) => {
+                let state = AppState {
+                    internal: true,
+                    ..state.clone()
+                };
+                http.accept(listener, internal_router(state)).await;
+            }
+            None => std::future::pending().await,
+        }
+    };
     tokio::select! {
-        () = http.accept(listener, router(state.clone())) => {}
+        () = public_side => {}
+        () = internal_side => {}
         () = shutdown => {}
     }
     // The listener is closed. One deadline for everything the clients still get: HTTP
@@ -146,10 +205,12 @@ pub async fn run_with_node(
     Ok(())
 }
 
-fn router(state: AppState) -> Router {
-    let api = Router::new()
+/// `/api`: the server API, behind its key (or the loopback rule) and its limits.
+fn api(state: &AppState) -> Router<AppState> {
+    Router::new()
         .route("/channels", get(http_api::list_channels))
         .route("/channels/{channel}/publish", post(http_api::publish))
+        .route("/users/{user}/{command}", post(http_api::user_command))
         .fallback(http_api::not_found)
         .layer(DefaultBodyLimit::max(state.config.max_message_size))
         .layer(axum::middleware::from_fn_with_state(
@@ -159,12 +220,25 @@ fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard_api,
-        ));
+        ))
+}
+
+/// The public side: WebSockets, the demo UI and `/healthz`, plus `/api` and `/metrics`
+/// unless an internal side serves them.
+fn router(state: AppState, has_internal: bool) -> Router {
     let router = Router::new()
         .route(&state.config.ws_path, any(upgrade))
-        .nest("/api", api)
-        .route("/healthz", get(http_api::health))
-        .route("/metrics", get(http_api::metrics));
+        .route("/healthz", get(http_api::health));
+    let router = if has_internal {
+        router
+            .route("/api", any(http_api::internal_only))
+            .route("/api/{*rest}", any(http_api::internal_only))
+            .route("/metrics", any(http_api::internal_only))
+    } else {
+        router
+            .nest("/api", api(&state))
+            .route("/metrics", get(http_api::metrics))
+    };
     let router = match &state.config.ui_dir {
         Some(dir) => {
             let index = ServeFile::new(dir.join("index.html"));
@@ -176,8 +250,20 @@ fn router(state: AppState) -> Router {
     router.with_state(state)
 }
 
+/// The internal side: the server API, metrics, health and trusted publishers' WebSockets.
+fn internal_router(state: AppState) -> Router {
+    Router::new()
+        .route(&state.config.ws_path, any(upgrade))
+        .nest("/api", api(&state))
+        .route("/healthz", get(http_api::health))
+        .route("/metrics", get(http_api::metrics))
+        .fallback(http_api::not_found)
+        .with_state(state)
+}
+
 /// Lets an `/api` request through only with the API key (`--api-key`, compared in constant
-/// time) or, without one configured, from a loopback address.
+/// time) or, without one configured, from a loopback address or over the internal side
+/// (whose address the operator keeps private).
 async fn guard_api(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -209,6 +295,7 @@ async fn guard_api(
                 )
             })
         }
+        None if state.internal => None,
         None => (!peer.ip().to_canonical().is_loopback()).then(|| {
             ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -268,10 +355,15 @@ async fn upgrade(
                 config,
                 shutdown,
                 connections,
+                internal,
                 ..
             } = state;
+            let access = connection::Access {
+                permit,
+                trusted: internal,
+            };
             connections.track_future(connection::serve(
-                node, config, socket, peer, permit, shutdown,
+                node, config, socket, peer, access, shutdown,
             ))
         })
 }

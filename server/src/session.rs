@@ -197,6 +197,9 @@ pub struct Session {
     user: Option<User>,
     /// Who may subscribe and publish where.
     permissions: Arc<Permissions>,
+    /// A trusted publisher (a WebSocket on `--internal-listen`): no token needed, and no
+    /// permission rule applies to it.
+    trusted: bool,
 }
 
 /// Who a connection is, from its verified token.
@@ -226,7 +229,43 @@ impl Session {
             verifier: None,
             user: None,
             permissions: Arc::default(),
+            trusted: false,
         }
+    }
+
+    /// A trusted publisher's session (the internal port): it needs no connection token and
+    /// may subscribe, watch and publish anywhere.
+    pub fn trusted(mut self, trusted: bool) -> Self {
+        self.trusted = trusted;
+        self
+    }
+
+    /// Records a subscription the server made (a server API user command): `Ok(true)` when
+    /// it is new, `Ok(false)` when the connection was subscribed already, and the
+    /// `too_many_subscriptions` error to send when the connection holds its maximum.
+    pub fn subscribe_server_side(&mut self, channel: &str) -> Result<bool, ErrorPayload> {
+        if self.subscriptions.contains_key(channel) {
+            return Ok(false);
+        }
+        if self.subscriptions.len() >= self.max_subscriptions {
+            return Err(ErrorPayload {
+                code: ErrorCode::TooManySubscriptions,
+                message: format!(
+                    "the server could not subscribe this connection: it holds its maximum of {} subscriptions",
+                    self.max_subscriptions
+                ),
+                request: None,
+                channel: Some(channel.to_owned()),
+                reference: None,
+            });
+        }
+        self.subscriptions.insert(channel.to_owned(), Form::Named);
+        Ok(true)
+    }
+
+    /// Forgets a subscription the server removed; whether there was one.
+    pub fn unsubscribe_server_side(&mut self, channel: &str) -> bool {
+        self.subscriptions.remove(channel).is_some()
     }
 
     /// The rules of subscribing and publishing (open mode's when not set).
@@ -251,6 +290,9 @@ impl Session {
         now_ms: u64,
     ) -> Result<(), (ErrorCode, String)> {
         let denied = |text: String| (ErrorCode::PermissionDenied, text);
+        if self.trusted {
+            return Ok(());
+        }
         let needs_token = self
             .permissions
             .may_subscribe(channel, self.asker(channel))
@@ -433,6 +475,10 @@ impl Session {
                     return Ok(Action::Nothing);
                 };
                 let Some(token) = p.token.as_deref() else {
+                    if self.trusted {
+                        self.connected = true;
+                        return Ok(Action::Nothing);
+                    }
                     let error = reject(
                         ErrorCode::Unauthorized,
                         "this hub needs a connection \"token\" in \"connect\"".into(),
@@ -444,8 +490,22 @@ impl Session {
                     Ok(claims) => claims,
                     Err(e) => return Ok(token_refused(&e, &reject)),
                 };
+                let mut listed = claims.channels;
+                let mut seen = HashSet::new();
+                listed.retain(|c| seen.insert(c.clone()));
+                if listed.len() > self.max_subscriptions {
+                    let text = format!(
+                        "invalid token: \"channels\" lists {} channels, more than the {} subscriptions a connection may hold",
+                        listed.len(),
+                        self.max_subscriptions
+                    );
+                    return Ok(auth_failed(
+                        reject(ErrorCode::Unauthorized, text, None),
+                        close::UNAUTHORIZED,
+                    ));
+                }
                 let mut channels = Vec::new();
-                for channel in claims.channels {
+                for channel in listed {
                     if let Err(e) = validate_channel(&channel) {
                         let text =
                             format!("invalid token: channel {channel:?} in \"channels\": {e}");
@@ -454,10 +514,11 @@ impl Session {
                             close::UNAUTHORIZED,
                         ));
                     }
-                    if self.subscriptions.len() < self.max_subscriptions
-                        && !self.subscriptions.contains_key(&channel)
+                    if self
+                        .subscriptions
+                        .insert(channel.clone(), Form::Named)
+                        .is_none()
                     {
-                        self.subscriptions.insert(channel.clone(), Form::Named);
                         channels.push(channel);
                     }
                 }
@@ -535,10 +596,13 @@ impl Session {
             }
             ClientMessage::Publish(p) => {
                 check_channel(&p.channel)?;
-                if let Err(denial) = self
-                    .permissions
-                    .may_publish(&p.channel, self.asker(&p.channel))
-                {
+                let permission = match self.trusted {
+                    true => Ok(()),
+                    false => self
+                        .permissions
+                        .may_publish(&p.channel, self.asker(&p.channel)),
+                };
+                if let Err(denial) = permission {
                     let text = denial.to_string();
                     return Err(reject(ErrorCode::PermissionDenied, text, Some(&p.channel)));
                 }
@@ -551,6 +615,10 @@ impl Session {
             }
             ClientMessage::Watch(p) => {
                 check_channel(&p.channel)?;
+                // Whether a channel has subscribers is the channel's business: only who may
+                // join it may watch it (a watch carries no subscription token).
+                self.may_subscribe(&p.channel, None, now_ms)
+                    .map_err(|(code, text)| reject(code, text, Some(&p.channel)))?;
                 if !self.watches.contains(&p.channel)
                     && self.watches.len() >= self.max_subscriptions
                 {

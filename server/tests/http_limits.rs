@@ -327,11 +327,18 @@ async fn unusable_settings_exit_2_naming_the_setting() {
 async fn port_in_use_is_reported_in_one_line_without_a_backtrace() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = taken.local_addr().unwrap().to_string();
-    let (code, stderr) = run_to_end(&["--listen", &address], &[("RUST_BACKTRACE", "1")]).await;
-    assert_eq!(code, Some(1), "{stderr}");
-    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "{stderr}");
-    assert!(lines[0].starts_with("error: cannot listen on"), "{stderr}");
-    assert!(lines[0].contains("in use"), "{stderr}");
-    assert!(!stderr.to_lowercase().contains("backtrace"), "{stderr}");
+    let public = ["--listen", &address];
+    let internal = ["--listen", "127.0.0.1:0", "--internal-listen", &address];
+    for args in [&public[..], &internal[..]] {
+        let (code, stderr) = run_to_end(args, &[("RUST_BACKTRACE", "1")]).await;
+        assert_eq!(code, Some(1), "{stderr}");
+        let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "{stderr}");
+        assert!(
+            lines[0].starts_with(&format!("error: cannot listen on {address}")),
+            "{stderr}"
+        );
+        assert!(lines[0].contains("in use"), "{stderr}");
+        assert!(!stderr.to_lowercase().contains("backtrace"), "{stderr}");
+    }
 }

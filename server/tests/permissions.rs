@@ -187,6 +187,39 @@ async fn personal_channels_admit_only_their_users() {
 }
 
 #[tokio::test]
+async fn only_who_may_join_a_channel_may_watch_it() {
+    let (server, _file) =
+        secured_with("[[namespaces]]\nname = \"vip\"\nsubscribe = \"token\"\n").await;
+    let mut alice = user(&server, "alice").await;
+    let mut bob = user(&server, "bob").await;
+    for channel in ["#alice", "vip:lounge"] {
+        denied(
+            &mut bob,
+            "watch",
+            json!({ "channel": channel }),
+            channel,
+            "permission_denied",
+        )
+        .await;
+    }
+    // Allowed where subscribing is: a personal channel by its user, any ordinary channel.
+    alice.wait_occupied("#alice", false).await;
+    bob.wait_occupied("news", false).await;
+    // Unauthenticated connections cannot watch in secured mode (nor connect at all).
+    let open = TestServer::start(&["--quote-interval", "0"]).await;
+    let mut anonymous = Client::connect(&open.ws_url()).await;
+    denied(
+        &mut anonymous,
+        "watch",
+        json!({"channel": "#alice"}),
+        "#alice",
+        "permission_denied",
+    )
+    .await;
+    anonymous.wait_occupied("news", false).await;
+}
+
+#[tokio::test]
 async fn token_namespaces_need_a_subscription_token_for_this_user_and_channel() {
     let (server, _file) =
         secured_with("[[namespaces]]\nname = \"vip\"\nsubscribe = \"token\"\n").await;

@@ -137,43 +137,75 @@ impl Endpoint {
     }
 }
 
-/// What both kinds of server share: the flags, and the address to listen on again.
+/// What both kinds of server share: the flags, and the addresses to listen on again.
 struct Launch {
     endpoint: Endpoint,
+    /// The internal side, when the flags hold `--internal-listen` (whose value is ignored:
+    /// the test server picks a free port on 127.0.0.1).
+    internal: Option<Endpoint>,
     flags: Vec<String>,
+}
+
+/// The sockets a test server listens on.
+struct Sockets {
+    public: std::net::TcpListener,
+    internal: Option<std::net::TcpListener>,
+}
+
+/// Listens on `endpoint`'s address (a free port the first time) and records the address.
+fn listen(endpoint: &mut Endpoint) -> std::net::TcpListener {
+    // std sets SO_REUSEADDR on Unix, so the old address is free at once after a stop.
+    let listener = std::net::TcpListener::bind(endpoint.addr)
+        .unwrap_or_else(|e| panic!("cannot listen on {}: {e}", endpoint.addr));
+    listener.set_nonblocking(true).unwrap();
+    endpoint.addr = listener.local_addr().unwrap();
+    listener
 }
 
 impl Launch {
     fn new(flags: &[&str]) -> Self {
+        let loopback = || Endpoint {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        };
         Self {
-            endpoint: Endpoint {
-                addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            },
+            endpoint: loopback(),
+            internal: flags.contains(&"--internal-listen").then(loopback),
             flags: flags.iter().map(|f| f.to_string()).collect(),
         }
     }
 
-    /// The settings, and a listener on the address (a free port the first time).
-    fn bind(&mut self) -> (howl::Config, std::net::TcpListener) {
+    /// The settings, and listeners on the addresses (free ports the first time).
+    fn bind(&mut self) -> (howl::Config, Sockets) {
         let flags: Vec<&str> = self.flags.iter().map(String::as_str).collect();
         let config = howl::Config::for_tests(&flags);
-        // std sets SO_REUSEADDR on Unix, so the old address is free at once after a stop.
-        let listener = std::net::TcpListener::bind(self.endpoint.addr)
-            .unwrap_or_else(|e| panic!("cannot listen on {}: {e}", self.endpoint.addr));
-        listener.set_nonblocking(true).unwrap();
-        self.endpoint.addr = listener.local_addr().unwrap();
-        (config, listener)
+        let sockets = Sockets {
+            public: listen(&mut self.endpoint),
+            internal: self.internal.as_mut().map(listen),
+        };
+        (config, sockets)
+    }
+
+    fn internal(&self) -> &Endpoint {
+        self.internal
+            .as_ref()
+            .expect("the server was started with --internal-listen")
     }
 }
 
-/// Serves `howl` on `listener` until `stop` fires (or is dropped).
+/// Serves `howl` on `sockets` until `stop` fires (or is dropped).
 async fn serve(
     config: howl::Config,
-    listener: std::net::TcpListener,
+    sockets: Sockets,
     stop: oneshot::Receiver<()>,
 ) -> Result<(), howl::ServerError> {
-    let listener = tokio::net::TcpListener::from_std(listener)?;
-    howl::run(config, listener, async move {
+    let listeners = howl::Listeners {
+        public: tokio::net::TcpListener::from_std(sockets.public)?,
+        internal: match sockets.internal {
+            Some(internal) => Some(tokio::net::TcpListener::from_std(internal)?),
+            None => None,
+        },
+    };
+    howl::run(config, listeners, async move {
         let _ = stop.await;
     })
     .await
@@ -208,9 +240,9 @@ impl TestServer {
     /// [`TestServer::kill`].
     pub fn restart(&mut self) {
         assert!(self.running.is_none(), "the server is already running");
-        let (config, listener) = self.launch.bind();
+        let (config, sockets) = self.launch.bind();
         let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(serve(config, listener, stopped));
+        let task = tokio::spawn(serve(config, sockets, stopped));
         self.running = Some(Task { stop, task });
     }
 
@@ -230,6 +262,14 @@ impl TestServer {
         let Task { task, .. } = self.running.take().expect("the server is running");
         task.abort();
         let _ = task.await;
+    }
+}
+
+impl TestServer {
+    /// The internal side (`--internal-listen` in the flags): the server API, metrics and
+    /// trusted publishers.
+    pub fn internal(&self) -> &Endpoint {
+        self.launch.internal()
     }
 }
 
@@ -277,7 +317,7 @@ impl ThreadedServer {
     /// [`ThreadedServer::kill`].
     pub fn restart(&mut self) {
         assert!(self.running.is_none(), "the server is already running");
-        let (config, listener) = self.launch.bind();
+        let (config, sockets) = self.launch.bind();
         let (stop, stopped) = oneshot::channel();
         let (kill, killed) = oneshot::channel::<()>();
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -290,7 +330,7 @@ impl ThreadedServer {
             .spawn(move || {
                 runtime.block_on(async move {
                     tokio::select! {
-                        result = serve(config, listener, stopped) => {
+                        result = serve(config, sockets, stopped) => {
                             if let Err(e) = result {
                                 eprintln!("howl stopped with an error: {e}");
                             }
@@ -319,6 +359,13 @@ impl ThreadedServer {
             let _ = running.kill.send(());
             let _ = running.thread.join();
         }
+    }
+}
+
+impl ThreadedServer {
+    /// The internal side (`--internal-listen` in the flags).
+    pub fn internal(&self) -> &Endpoint {
+        self.launch.internal()
     }
 }
 

@@ -4,6 +4,7 @@ use super::{Broker, BrokerError, BrokerHealth, ChannelCount, PublishReceipt, Pub
 use crate::clock::now_millis;
 use crate::hub::{CountChange, Hub};
 use crate::publication::Publication;
+use crate::users::UserCommand;
 use futures_util::future::BoxFuture;
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -66,6 +67,15 @@ impl Broker for MemoryBroker {
         let subscribers = self.hub.deliver(&publication);
         drop(sequences);
         Box::pin(async move { Ok(PublishReceipt { seq, subscribers }) })
+    }
+
+    fn user_command(
+        &self,
+        user: &str,
+        command: UserCommand,
+    ) -> BoxFuture<'_, Result<(), BrokerError>> {
+        self.hub.users.apply(user, &command);
+        Box::pin(async { Ok(()) })
     }
 
     fn subscribers_changed(&self, channel: &str, change: CountChange) {

@@ -11,6 +11,7 @@ pub use memory::MemoryBroker;
 
 use crate::hub::ConnId;
 use crate::hub::CountChange;
+use crate::users::UserCommand;
 use futures_util::future::BoxFuture;
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -78,6 +79,15 @@ pub trait Broker: Send + Sync + 'static {
         &self,
         request: PublishRequest,
     ) -> BoxFuture<'_, Result<PublishReceipt, BrokerError>>;
+
+    /// Hands `command` to every connection of `user` on every node, this one included
+    /// (through [`crate::users::Users::apply`] on each). Fails, reaching no node, when the
+    /// other nodes cannot be reached.
+    fn user_command(
+        &self,
+        user: &str,
+        command: UserCommand,
+    ) -> BoxFuture<'_, Result<(), BrokerError>>;
 
     /// Told after every change in a channel's local subscriber count; must not block.
     fn subscribers_changed(&self, channel: &str, change: CountChange);

@@ -92,6 +92,15 @@ impl Config {
                     .into(),
             });
         }
+        if let Some(internal) = self.internal_listen {
+            if internal == self.listen && internal.port() != 0 {
+                return Err(InvalidSetting {
+                    setting: "internal-listen",
+                    value: internal.to_string(),
+                    rule: "must differ from --listen".into(),
+                });
+            }
+        }
         if self.node_id.as_deref() == Some("") {
             return Err(InvalidSetting {
                 setting: "node-id",

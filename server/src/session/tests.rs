@@ -391,8 +391,14 @@ mod secured {
             close_of(connect(&mut s, Some(&expired))),
             (ErrorCode::TokenExpired, close::TOKEN_EXPIRED)
         );
-        let good = token(json!({"sub": "a", "exp": NOW / 1000 + 5, "channels": ["x", "y", "z"]}));
-        // Channels from the token, up to the subscription limit (2 here).
+        // More channels than the subscription limit (2 here) make the token unusable, rather
+        // than some of them silently missing.
+        let too_many = token(json!({"sub": "a", "channels": ["x", "y", "z"]}));
+        assert_eq!(
+            close_of(connect(&mut s, Some(&too_many))),
+            (ErrorCode::Unauthorized, close::UNAUTHORIZED)
+        );
+        let good = token(json!({"sub": "a", "exp": NOW / 1000 + 5, "channels": ["x", "y", "x"]}));
         assert_eq!(
             connect(&mut s, Some(&good)),
             Action::SubscribeServerSide {
@@ -420,5 +426,60 @@ mod secured {
             close_of(s.handle_text(&refresh(&other), NOW).unwrap()),
             (ErrorCode::Unauthorized, close::UNAUTHORIZED)
         );
+    }
+
+    #[test]
+    fn trusted_sessions_need_no_token_and_pass_every_rule() {
+        let verifier = Arc::new(Verifier::hs256(b"k").unwrap());
+        let mut s = Session::new(ID.into(), &limits())
+            .secured(Some(verifier))
+            .with_permissions(Arc::new(Permissions::new(true, &[])))
+            .trusted(true);
+        assert_eq!(connect(&mut s, None), Action::Nothing);
+        assert!(s.is_connected());
+        let publish = frame(
+            "publish",
+            &format!(r#"{{"id":"{ID}","channel":"{DEFAULT_CHANNEL}","data":1}}"#),
+        );
+        assert!(matches!(
+            s.handle_text(&publish, NOW),
+            Ok(Action::Publish { .. })
+        ));
+        let personal = frame(
+            "subscribe",
+            &format!(r##"{{"id":"{ID}","channel":"#bob"}}"##),
+        );
+        assert!(matches!(
+            s.handle_text(&personal, NOW),
+            Ok(Action::Subscribe { .. })
+        ));
+        // An untrusted session in the same mode is refused both.
+        let mut untrusted = session().with_permissions(Arc::new(Permissions::new(true, &[])));
+        connect(&mut untrusted, Some(&token(json!({"sub": "a"}))));
+        assert_eq!(
+            error_code(untrusted.handle_text(&publish, NOW)),
+            ErrorCode::PermissionDenied
+        );
+        assert_eq!(
+            error_code(untrusted.handle_text(&personal, NOW)),
+            ErrorCode::PermissionDenied
+        );
+    }
+
+    #[test]
+    fn server_side_subscriptions_are_recorded_and_capped() {
+        let mut s = session();
+        connect(&mut s, Some(&token(json!({"sub": "a", "channels": ["x"]}))));
+        assert_eq!(s.subscribe_server_side("x"), Ok(false));
+        assert_eq!(s.subscribe_server_side("y"), Ok(true));
+        let error = s.subscribe_server_side("z").unwrap_err();
+        assert_eq!(error.code, ErrorCode::TooManySubscriptions);
+        assert_eq!(error.channel.as_deref(), Some("z"));
+        assert!(s.unsubscribe_server_side("x"));
+        assert!(!s.unsubscribe_server_side("x"));
+        assert_eq!(s.subscribe_server_side("z"), Ok(true));
+        let mut channels: Vec<&str> = s.subscriptions().collect();
+        channels.sort_unstable();
+        assert_eq!(channels, ["y", "z"]);
     }
 }

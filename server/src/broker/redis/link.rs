@@ -284,6 +284,10 @@ impl Connected<'_> {
             counts::receive_control(shared, message.get_payload_bytes());
             return;
         }
+        if redis_channel == shared.keys.users {
+            super::users::receive(shared, message.get_payload_bytes());
+            return;
+        }
         let Some(channel) = shared.keys.howl_channel(redis_channel) else {
             return;
         };

@@ -8,6 +8,7 @@
 //! - [`counts`]: per-node subscriber counts in Redis, cluster-wide totals and notices.
 //! - [`remote`]: this node's view of the other nodes' counts, for `channel_status`.
 //! - [`leader`]: the lock that lets one node of the cluster run the quote distributor.
+//! - [`users`]: server API user commands, carried to every node.
 //! - [`envelope`]: the payload format on Redis channels.
 //!
 //! The payload format and key layout are documented in `docs/cluster.md`.
@@ -19,6 +20,7 @@ mod link;
 mod publish;
 mod remote;
 mod subscriptions;
+mod users;
 
 use super::{Broker, BrokerError, BrokerHealth, ChannelCount, PublishReceipt, PublishRequest};
 use crate::clock::now_millis;
@@ -76,6 +78,8 @@ struct Keys {
     prefix: String,
     /// The pub/sub channel of subscriber-count changes.
     control: String,
+    /// The pub/sub channel of server API user commands.
+    users: String,
     /// The set of node ids that have written counts.
     nodes: String,
     /// The distributor lock.
@@ -87,6 +91,7 @@ impl Keys {
         Self {
             prefix: prefix.to_owned(),
             control: format!("{prefix}!control"),
+            users: format!("{prefix}!users"),
             nodes: format!("{prefix}!nodes"),
             lock: format!("{prefix}!distributor"),
         }
@@ -208,6 +213,15 @@ impl Broker for RedisBroker {
         request: PublishRequest,
     ) -> BoxFuture<'_, Result<PublishReceipt, BrokerError>> {
         Box::pin(publish::publish(&self.shared, request))
+    }
+
+    fn user_command(
+        &self,
+        user: &str,
+        command: crate::users::UserCommand,
+    ) -> BoxFuture<'_, Result<(), BrokerError>> {
+        let user = user.to_owned();
+        Box::pin(async move { users::send(&self.shared, &user, command).await })
     }
 
     fn subscribers_changed(&self, channel: &str, change: CountChange) {

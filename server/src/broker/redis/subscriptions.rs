@@ -1,6 +1,6 @@
-//! Which Redis channels this node listens to: the control channel always, and a Howl channel
-//! only while it has local subscribers, so a message costs Redis one delivery per node that
-//! needs it.
+//! Which Redis channels this node listens to: the control and user-command channels always,
+//! and a Howl channel only while it has local subscribers, so a message costs Redis one
+//! delivery per node that needs it.
 
 use super::Shared;
 use redis::aio::PubSubSink;
@@ -15,8 +15,8 @@ pub(super) struct Subscriptions {
 }
 
 impl Subscriptions {
-    /// On a fresh connection: subscribes the control channel and every channel with local
-    /// subscribers.
+    /// On a fresh connection: subscribes the control and user-command channels and every
+    /// channel with local subscribers.
     pub(super) async fn resubscribe_all(
         &mut self,
         shared: &Shared,
@@ -24,6 +24,7 @@ impl Subscriptions {
     ) -> Result<(), RedisError> {
         self.subscribed.clear();
         sink.subscribe(&shared.keys.control).await?;
+        sink.subscribe(&shared.keys.users).await?;
         let wanted: Vec<String> = shared
             .hub
             .local_counts()
