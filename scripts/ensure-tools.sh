@@ -53,8 +53,9 @@ fi
 
 # wasm-opt from npm binaryen@132: Debian's binaryen (108) produces broken wasm for today's
 # wasm-bindgen output, so it must never be used.
-if [ ! -x node_modules/.bin/wasm-opt ] || ! node_modules/.bin/wasm-opt --version | grep -q "version 132"; then
-  log "npm ci (binaryen 132 for wasm-opt)"
+if [ ! -x node_modules/.bin/wasm-opt ] || ! node_modules/.bin/wasm-opt --version | grep -q "version 132" \
+  || [ ! -f node_modules/jsonwebtoken/package.json ]; then
+  log "npm ci (binaryen 132 for wasm-opt; jsonwebtoken for the security guide's test)"
   npm ci --no-audit --no-fund --silent
 fi
 

@@ -46,6 +46,12 @@ pub struct Config {
     #[arg(long, env = "HOWL_HEARTBEAT_TIMEOUT", default_value = "15", value_parser = parse_seconds)]
     pub heartbeat_timeout: Duration,
 
+    /// Seconds of silence from a client after which the server sends it a WebSocket Ping
+    /// (answered by browsers without running any script, so background tabs stay connected);
+    /// 0 turns server pings off. The Pong counts as activity for `--heartbeat-timeout`.
+    #[arg(long, env = "HOWL_WS_PING_INTERVAL", default_value = "10", value_parser = parse_seconds)]
+    pub ws_ping_interval: Duration,
+
     /// Seconds a write to a client may stay blocked before it is dropped as a slow consumer.
     #[arg(long, env = "HOWL_WRITE_TIMEOUT", default_value = "10", value_parser = parse_seconds)]
     pub write_timeout: Duration,
@@ -315,6 +321,16 @@ impl Config {
             publish_rate: self.publish_rate,
             publish_burst: self.publish_burst,
             rate_grace_ms: self.client_rate_grace.as_millis().min(u64::MAX as u128) as u64,
+        }
+    }
+
+    /// How long a client may be silent before the connection checks on it: the ping
+    /// interval, or the heartbeat timeout when pings are off or would come later.
+    pub fn silence_before_check(&self) -> Duration {
+        if self.ws_ping_interval.is_zero() {
+            self.heartbeat_timeout
+        } else {
+            self.ws_ping_interval.min(self.heartbeat_timeout)
         }
     }
 

@@ -129,8 +129,12 @@ fn run(
         info!("connected");
         this.push(&this.session.initial());
 
-        let heartbeat = sleep(this.config.heartbeat_timeout);
-        tokio::pin!(heartbeat);
+        // One timer for liveness: it fires when the client has been silent for the ping
+        // interval (then it gets a WebSocket Ping) or for the heartbeat timeout (then it is
+        // dropped), whichever comes first.
+        let mut last_heard = Instant::now();
+        let liveness = sleep(this.config.silence_before_check());
+        tokio::pin!(liveness);
         // Its own timer: what arrives before `connect` (pings included) resets only the
         // heartbeat, never this deadline.
         let connect_deadline = sleep(this.config.connect_timeout);
@@ -152,7 +156,8 @@ fn run(
                     }
                 }
                 incoming = socket.recv() => {
-                    heartbeat.as_mut().reset(Instant::now() + this.config.heartbeat_timeout);
+                    last_heard = Instant::now();
+                    liveness.as_mut().reset(last_heard + this.config.silence_before_check());
                     match incoming {
                         None => break End::Lost("closed without a close frame".into()),
                         Some(Err(error)) => break read_error(error),
@@ -190,7 +195,17 @@ fn run(
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
                     }
                 }
-                _ = &mut heartbeat => break End::HeartbeatTimeout,
+                _ = &mut liveness => {
+                    let now = Instant::now();
+                    let deadline = last_heard + this.config.heartbeat_timeout;
+                    if now >= deadline {
+                        break End::HeartbeatTimeout;
+                    }
+                    if let Err(end) = Box::pin(this.ping(&mut socket)).await {
+                        break end;
+                    }
+                    liveness.as_mut().reset((now + this.config.ws_ping_interval).min(deadline));
+                }
                 Some(command) = async {
                     match this.commands.as_mut() {
                         Some(commands) => commands.recv().await,
@@ -378,6 +393,22 @@ impl Connection {
             UserCommand::Disconnect => return Some(End::Disconnected),
         }
         None
+    }
+
+    /// Sends a WebSocket Ping. Browsers answer it without running any script, so a page whose
+    /// timers are throttled in a background tab still counts as alive.
+    async fn ping(&self, socket: &mut WebSocket) -> Result<(), End> {
+        self.node.metrics.ws_pings.fetch_add(1, Relaxed);
+        match timeout(
+            self.config.write_timeout,
+            socket.send(Message::Ping(Default::default())),
+        )
+        .await
+        {
+            Err(_) => Err(End::WriteStalled),
+            Ok(Err(error)) => Err(End::Lost(error.to_string())),
+            Ok(Ok(())) => Ok(()),
+        }
     }
 
     /// Writes the queued frames, up to one batch, with one flush.

@@ -54,6 +54,8 @@ pub struct Metrics {
     /// Slow consumers dropped because their queue reached `--outbox-max-bytes` (also counted
     /// in `slow_consumers_dropped`).
     pub outbox_bytes_overflows: AtomicU64,
+    /// WebSocket Pings sent to silent clients (`--ws-ping-interval`).
+    pub ws_pings: AtomicU64,
     /// Server API user commands (`/api/users/...`) this node received, for any user.
     pub user_commands: AtomicU64,
     /// User commands a connection missed because its command queue was full.
@@ -215,6 +217,12 @@ impl Metrics {
             "counter",
             "Slow consumers dropped at --outbox-max-bytes.",
             count(&self.outbox_bytes_overflows),
+        );
+        metric(
+            "ws_pings_total",
+            "counter",
+            "WebSocket Pings sent to silent clients.",
+            count(&self.ws_pings),
         );
         metric(
             "user_commands_total",

@@ -162,3 +162,54 @@ async fn shutdown_flushes_queued_frames_then_sends_going_away() {
         "still accepting after shutdown"
     );
 }
+
+#[tokio::test]
+async fn websocket_pings_keep_a_client_that_only_reads_alive() {
+    let server = TestServer::start(&[
+        "--quote-interval",
+        "0",
+        "--heartbeat-timeout",
+        "1",
+        "--ws-ping-interval",
+        "0.2",
+    ])
+    .await;
+    // Like a browser tab whose timers are throttled: it sends nothing, but its WebSocket
+    // answers Pings (tungstenite does as it reads, as browsers do without running scripts).
+    let mut reader = server.client().await;
+    // A client that reads nothing answers no Ping. (Its close frame is not read: behind the
+    // unanswered Pings, whose Pongs would go to a closed socket.)
+    let _deaf = server.client().await;
+    let pings_after_drop = async {
+        howl_testkit::eventually("the deaf client is dropped", || async {
+            server.metric("howl_heartbeat_timeouts_total").await >= 1.0
+        })
+        .await;
+        let pings = server.metric("howl_ws_pings_total").await;
+        // Six more Pings to the reader alone: 1.2 s, past its heartbeat timeout.
+        howl_testkit::eventually("the reader gets six more Pings", || async {
+            server.metric("howl_ws_pings_total").await >= pings + 6.0
+        })
+        .await;
+    };
+    tokio::select! {
+        frame = reader.recv_text() => panic!("unexpected frame {frame}"),
+        () = pings_after_drop => {}
+    }
+    assert_eq!(reader.sync().await, Vec::<serde_json::Value>::new());
+    assert_eq!(server.metric("howl_heartbeat_timeouts_total").await, 1.0);
+
+    // With server pings off, reading is not enough: the client must ping.
+    let quiet = TestServer::start(&[
+        "--quote-interval",
+        "0",
+        "--heartbeat-timeout",
+        "1",
+        "--ws-ping-interval",
+        "0",
+    ])
+    .await;
+    let mut reader = quiet.client().await;
+    assert_eq!(reader.expect_close().await, 4000);
+    assert_eq!(quiet.metric("howl_ws_pings_total").await, 0.0);
+}

@@ -33,6 +33,12 @@ impl Config {
     pub fn validate(&self) -> Result<(), InvalidSetting> {
         seconds("quote-interval", self.quote_interval, MIN_DURATION, true)?;
         timeout("heartbeat-timeout", self.heartbeat_timeout)?;
+        seconds(
+            "ws-ping-interval",
+            self.ws_ping_interval,
+            MIN_DURATION,
+            true,
+        )?;
         timeout("write-timeout", self.write_timeout)?;
         timeout("shutdown-timeout", self.shutdown_timeout)?;
         // The Redis broker refreshes its keys every third of the TTL, in whole milliseconds.
