@@ -29,7 +29,55 @@ pub fn config() -> ClientConfig {
             jitter: 0.0,
             max_attempts: None,
         },
+        token: TokenSource::None,
+        get_subscription_token: false,
     }
+}
+
+/// The caller's wall clock (Unix ms) at session time 0: tests pass `UNIX0 + d.now`.
+pub const UNIX0: u64 = 1_700_000_000_000;
+
+/// A JWT with these claims (JSON text) and a signature the client never checks.
+pub fn jwt(claims: &str) -> String {
+    format!(
+        "{}.{}.c2lnbmF0dXJl",
+        base64url(br#"{"alg":"HS256","typ":"JWT"}"#),
+        base64url(claims.as_bytes())
+    )
+}
+
+/// A JWT for "alice" expiring `secs` seconds after the Unix time `unix_ms`.
+pub fn jwt_expiring(unix_ms: u64, secs: u64) -> String {
+    jwt(&format!(
+        r#"{{"sub":"alice","exp":{}}}"#,
+        unix_ms / 1000 + secs
+    ))
+}
+
+fn base64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// The token requests among `outputs`.
+pub fn token_requests(outputs: &[Output]) -> Vec<TokenRequestId> {
+    outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::GetToken(request) => Some(*request),
+            _ => None,
+        })
+        .collect()
 }
 
 pub fn id_of(n: u32) -> String {
@@ -167,6 +215,14 @@ impl Driver {
 
     pub fn frame(&mut self, text: &str) -> Vec<Output> {
         self.s.on_frame(text, self.now);
+        self.drain()
+    }
+
+    /// Answers a [`Output::GetToken`] at the current time.
+    pub fn provide(&mut self, request: TokenRequestId, token: Result<&str, &str>) -> Vec<Output> {
+        let token = token.map(str::to_owned).map_err(str::to_owned);
+        self.s
+            .provide_token(request, token, self.now, UNIX0 + self.now);
         self.drain()
     }
 
