@@ -46,7 +46,8 @@ pub enum Output {
 pub enum ConnectionState {
     /// The first connection is being established.
     Connecting,
-    /// The handshake is done; frames flow.
+    /// The handshake is done (with a token: the server answered the ping sent right after
+    /// `connect`, so it accepted the token); frames flow.
     Open,
     /// The connection was lost; waiting for or making a reconnect attempt.
     Reconnecting,

@@ -19,9 +19,10 @@
 //!   [`ClientSession::next_deadline`] says when to call [`ClientSession::tick`] next.
 //!
 //! Secured mode: with [`TokenSource::GetToken`] the session asks for a connection token before
-//! every connection attempt and again shortly before its `exp` (then sends `refresh`); it stops
-//! for good on close 4003 (unauthorized) and reconnects with a new token after 4004 (expired).
-//! See [`token`].
+//! every connection attempt and again shortly before its `exp` (then sends `refresh`). A
+//! session that sent a token opens only once the server answered the `ping` that follows
+//! `connect`, i.e. accepted the token. It stops for good on close 4003 (unauthorized) and
+//! reconnects with a new token after 4004 (expired). See [`token`].
 //!
 //! Time is a `u64` of milliseconds from any monotonic clock the caller chooses
 //! (`performance.now()` in a browser, `Instant` elapsed natively); only differences matter.

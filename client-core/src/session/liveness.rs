@@ -22,6 +22,8 @@ pub(super) struct Live {
     pub(super) pings_in_flight: VecDeque<u64>,
     /// Renewal of the connection token.
     pub(super) refresh: Refresh,
+    /// Waiting for the `pong` that shows the server accepted the connection token.
+    pub(super) authenticating: bool,
 }
 
 impl Live {
@@ -32,6 +34,7 @@ impl Live {
             silent_since: None,
             pings_in_flight: VecDeque::new(),
             refresh,
+            authenticating: false,
         }
     }
 }
@@ -54,22 +57,37 @@ impl ClientSession {
             self.lose_connection(LostReason::PingTimeout, now);
         } else if live.next_ping.is_some_and(|t| now >= t) {
             live.next_ping = Some(now.saturating_add(self.config.ping_interval_ms));
-            live.silent_since.get_or_insert(now);
-            if live.pings_in_flight.len() >= MAX_PINGS_IN_FLIGHT {
-                live.pings_in_flight.pop_front();
-            }
-            live.pings_in_flight.push_back(now);
-            let id = self.id.clone().unwrap_or_default();
-            self.send(ClientMessage::Ping(IdPayload::new(id)));
+            self.ping(now);
         }
     }
 
-    /// A `pong` carrying the server's clock: reports the round-trip time of the oldest ping.
-    pub(super) fn on_pong(&mut self, server_time: u64, now: u64) {
-        let sent = match &mut self.conn {
-            Conn::Ready(live) => live.pings_in_flight.pop_front(),
-            _ => None,
+    /// Sends a `ping`; the server must answer (or send anything) within the pong timeout.
+    pub(super) fn ping(&mut self, now: u64) {
+        let Conn::Ready(live) = &mut self.conn else {
+            return;
         };
+        live.silent_since.get_or_insert(now);
+        if live.pings_in_flight.len() >= MAX_PINGS_IN_FLIGHT {
+            live.pings_in_flight.pop_front();
+        }
+        live.pings_in_flight.push_back(now);
+        let id = self.id.clone().unwrap_or_default();
+        self.send(ClientMessage::Ping(IdPayload::new(id)));
+    }
+
+    /// A `pong` carrying the server's clock: reports the round-trip time of the oldest ping;
+    /// the first one after `connect` with a token opens the session.
+    pub(super) fn on_pong(&mut self, server_time: u64, now: u64) {
+        let (sent, accepted) = match &mut self.conn {
+            Conn::Ready(live) => (
+                live.pings_in_flight.pop_front(),
+                std::mem::take(&mut live.authenticating),
+            ),
+            _ => (None, false),
+        };
+        if accepted {
+            self.opened();
+        }
         match sent {
             Some(sent) => self.emit(Event::Pong {
                 rtt_ms: now.saturating_sub(sent),

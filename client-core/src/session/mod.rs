@@ -306,8 +306,11 @@ impl ClientSession {
         matches!(self.conn, Conn::Handshaking { .. } | Conn::Ready(_))
     }
 
-    /// `initial` arrived: send `connect` (with the token), finish the handshake and restore
-    /// the subscription set.
+    /// `initial` arrived: send `connect` (with the token) and restore the subscription set.
+    /// Without a token the session is open now. With one it opens once the server answers
+    /// a ping sent right behind `connect`: the server handles frames in order, so that `pong`
+    /// means it accepted the token, while a refused token gets `error` and close 4003 or 4004
+    /// instead (and the session never reports a connection the server is about to refuse).
     fn handshake_done(&mut self, id: String, now: u64) {
         let refresh = self
             .token_refresh_at
@@ -319,17 +322,30 @@ impl ClientSession {
             TokenSource::Static(token) => Some(token.clone()),
             TokenSource::GetToken => self.token.take().map(Secret::expose),
         };
+        let authenticating = token.is_some();
         self.send(ClientMessage::Connect(ConnectPayload {
             id: id.clone(),
             token,
             reference: None,
         }));
         self.id = Some(id);
+        self.restore_subscriptions(now);
+        if authenticating {
+            self.ping(now);
+            if let Conn::Ready(live) = &mut self.conn {
+                live.authenticating = true;
+            }
+        } else {
+            self.opened();
+        }
+    }
+
+    /// The connection is ready, and accepted: the session is open.
+    fn opened(&mut self) {
         if self.state == ConnectionState::Reconnecting {
             self.stats.reconnects += 1;
         }
         self.attempt = 0;
-        self.restore_subscriptions(now);
         self.set_state(ConnectionState::Open);
     }
 
