@@ -75,8 +75,10 @@ pub fn expiry(token: &str) -> Result<Option<u64>, MalformedToken> {
         return Err(MalformedToken::NotAJwt);
     }
     let bytes = base64url(payload).ok_or(MalformedToken::Base64)?;
-    let claims: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|_| MalformedToken::Json)?;
+    // Through `&str`: the browser SDK already carries serde_json's string reader, and a second
+    // (slice) reader would add kilobytes to its wasm.
+    let text = std::str::from_utf8(&bytes).map_err(|_| MalformedToken::Json)?;
+    let claims: serde_json::Value = serde_json::from_str(text).map_err(|_| MalformedToken::Json)?;
     let claims = claims.as_object().ok_or(MalformedToken::Json)?;
     match claims.get("exp") {
         None | Some(serde_json::Value::Null) => Ok(None),
