@@ -214,8 +214,9 @@ impl ClientSession {
         deadlines.into_iter().flatten().min()
     }
 
-    /// Starts connecting (only from [`ConnectionState::Closed`]; otherwise does nothing).
-    /// The subscription set survives a give-up, so connecting again re-subscribes it.
+    /// Starts connecting (only from [`ConnectionState::Closed`]; otherwise does nothing):
+    /// asks for a socket, or with [`TokenSource::GetToken`] first for a token. The
+    /// subscription set survives a give-up, so connecting again re-subscribes it.
     pub fn connect(&mut self, now: u64) {
         if self.state != ConnectionState::Closed {
             return;
