@@ -126,3 +126,50 @@ fn error_codes_of_other_requests_are_not_mistaken_for_a_refused_token() {
         matches!(&events(&out)[..], [Event::ServerError(p)] if p.code == ErrorCode::PermissionDenied)
     );
 }
+
+#[test]
+fn the_servers_error_decides_when_the_close_code_is_lost() {
+    // A reset connection (or a proxy) reports 1006: the error frame before it still tells.
+    let mut d = Driver::new(get_token());
+    start_with(&mut d, "a.b.c");
+    d.initial();
+    d.frame(&error_frame(
+        "unauthorized",
+        "connect",
+        "invalid token: InvalidSignature",
+    ));
+    let out = d.close(1006);
+    assert!(
+        events(&out).contains(&Event::Closed(CloseReason::Unauthorized(
+            "invalid token: InvalidSignature".into()
+        ))),
+        "{out:?}"
+    );
+    assert_eq!(d.s.next_deadline(), None, "no reconnect");
+
+    let mut d = Driver::open(ClientConfig {
+        token: TokenSource::Static("a.b.c".into()),
+        ..config()
+    });
+    d.frame(&error_frame(
+        "token_expired",
+        "",
+        "the connection token expired",
+    ));
+    let out = d.close(1006);
+    assert!(
+        events(&out).contains(&Event::Closed(CloseReason::TokenExpired(
+            "the connection token expired".into()
+        )))
+    );
+
+    // With getToken an expiry is fixed the usual way: a new token, a new connection.
+    let mut d = Driver::new(get_token());
+    open_with(&mut d, "a.b.c");
+    d.frame(&error_frame(
+        "token_expired",
+        "",
+        "the connection token expired",
+    ));
+    assert_eq!(states(&d.close(1006)), [ConnectionState::Reconnecting]);
+}

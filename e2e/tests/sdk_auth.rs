@@ -241,10 +241,15 @@ async fn a_refused_token_closes_the_client_for_good_with_unauthorized() -> anyho
     assert_error(&opened, "unauthorized", "opened()");
 
     assert_eq!(js(&browser, "clients.a.state").await?, "closed");
+    let seen = js(
+        &browser,
+        "{ errors: logs.a.errors, calls: tokens.a.calls, sockets: __probe.sockets() }",
+    )
+    .await?;
     assert_eq!(
         states(&browser, "a").await?,
         ["closed"],
-        "never reconnecting"
+        "never reconnecting: {seen}"
     );
     let errors = js(&browser, "logs.a.errors.map(e => e.code)").await?;
     assert_eq!(errors, json!(["unauthorized"]));

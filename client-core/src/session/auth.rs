@@ -207,7 +207,7 @@ impl ClientSession {
     /// close; returns false for any other error.
     pub(super) fn note_auth_error(&mut self, code: ErrorCode, message: &str) -> bool {
         if matches!(code, ErrorCode::Unauthorized | ErrorCode::TokenExpired) {
-            self.auth_error = Some(message.to_owned());
+            self.auth_error = Some((code, message.to_owned()));
             true
         } else {
             false
@@ -215,21 +215,29 @@ impl ClientSession {
     }
 
     /// The final reason when the loss is one reconnecting cannot fix: the token was refused
-    /// (4003), or it expired (4004) and there is no way to get another.
+    /// (4003), or it expired (4004) and there is no way to get another. The server's error
+    /// decides too when the close code itself got lost (a reset connection reports 1006).
     pub(super) fn refused(&mut self, reason: &LostReason) -> Option<CloseReason> {
-        let message = self.auth_error.take();
-        match reason {
+        let error = self.auth_error.take();
+        let verdict = match reason {
             LostReason::Closed {
                 code: close::UNAUTHORIZED,
-            } => Some(CloseReason::Unauthorized(message.unwrap_or_else(|| {
-                "the server closed the connection with 4003".to_owned()
-            }))),
+            } => ErrorCode::Unauthorized,
             LostReason::Closed {
                 code: close::TOKEN_EXPIRED,
-            } if self.config.token != TokenSource::GetToken => {
-                Some(CloseReason::TokenExpired(message.unwrap_or_else(|| {
-                    "the server closed the connection with 4004".to_owned()
-                })))
+            } => ErrorCode::TokenExpired,
+            _ => error.as_ref().map(|(code, _)| *code)?,
+        };
+        let message = |close: u16| match error {
+            Some((_, message)) => message,
+            None => format!("the server closed the connection with {close}"),
+        };
+        match verdict {
+            ErrorCode::Unauthorized => {
+                Some(CloseReason::Unauthorized(message(close::UNAUTHORIZED)))
+            }
+            ErrorCode::TokenExpired if self.config.token != TokenSource::GetToken => {
+                Some(CloseReason::TokenExpired(message(close::TOKEN_EXPIRED)))
             }
             _ => None,
         }

@@ -20,7 +20,7 @@ use crate::vecmap::VecMap;
 use crate::ClientConfig;
 use auth::{Refresh, Secret};
 use howl_protocol::close;
-use howl_protocol::{ClientMessage, ConnectPayload, IdPayload};
+use howl_protocol::{ClientMessage, ConnectPayload, ErrorCode, IdPayload};
 use liveness::Live;
 use requests::Request;
 use std::collections::VecDeque;
@@ -88,7 +88,7 @@ pub struct ClientSession {
     subscription_tokens: Vec<(TokenRequestId, String)>,
     /// The message of the `unauthorized` or `token_expired` error the server sent before
     /// closing the current connection.
-    auth_error: Option<String>,
+    auth_error: Option<(ErrorCode, String)>,
     out: VecDeque<Output>,
     stats: Stats,
 }
