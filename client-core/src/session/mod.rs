@@ -4,12 +4,14 @@
 //! backoff, disconnect) and timers; `auth` gets connection and subscription tokens, renews
 //! the connection token and handles the server's refusals; `liveness` pings and notices a
 //! silent server; `inbound` decodes server frames; `requests` owns the subscription set,
-//! pending requests and the application's commands.
+//! pending requests and the application's commands; `view` is what the caller reads (state,
+//! subscriptions, counters, outputs, the next deadline).
 
 mod auth;
 mod inbound;
 mod liveness;
 mod requests;
+mod view;
 
 use crate::dedup::Dedup;
 use crate::error::{ClientError, CloseReason, LostReason};
@@ -25,25 +27,7 @@ use liveness::Live;
 use requests::Request;
 use std::collections::VecDeque;
 use std::fmt;
-
-/// Counters of things the session dropped or ignored, for diagnostics.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Stats {
-    /// Messages dropped because their (channel, seq) was already delivered.
-    pub duplicates_dropped: u64,
-    /// Messages dropped because their channel is not subscribed (e.g. after unsubscribing).
-    pub unsolicited_dropped: u64,
-    /// Frames of a type this version does not know, ignored.
-    pub unknown_ignored: u64,
-    /// Frames that could not be decoded (reported as [`Event::ProtocolViolation`]).
-    pub invalid_frames: u64,
-    /// Frames that made no sense in the current state (e.g. a second `initial`), ignored.
-    pub unexpected_ignored: u64,
-    /// Successful reconnects.
-    pub reconnects: u64,
-    /// `refresh` frames sent (connection tokens renewed without reconnecting).
-    pub refreshes: u64,
-}
+pub use view::Stats;
 
 /// The current socket, if any.
 #[derive(Debug)]
@@ -140,78 +124,6 @@ impl ClientSession {
             out: VecDeque::new(),
             stats: Stats::default(),
         })
-    }
-
-    /// The settings.
-    pub fn config(&self) -> &ClientConfig {
-        &self.config
-    }
-
-    /// The connection state.
-    pub fn state(&self) -> ConnectionState {
-        self.state
-    }
-
-    /// The id the server assigned to the current connection (a new one after each
-    /// reconnect); `None` unless open.
-    pub fn id(&self) -> Option<&str> {
-        self.id.as_deref()
-    }
-
-    /// Channels in the subscription set, in the order first subscribed, each with whether the
-    /// current connection has confirmed it.
-    pub fn subscriptions(&self) -> impl Iterator<Item = (&str, bool)> {
-        self.channels.iter().map(|(c, confirmed)| (c, *confirmed))
-    }
-
-    /// Channels the server subscribed the current connection to ([`Event::Subscribed`]), in
-    /// the order it did.
-    pub fn server_subscriptions(&self) -> impl Iterator<Item = &str> {
-        self.server_channels.keys()
-    }
-
-    /// Watched channels.
-    pub fn watches(&self) -> impl Iterator<Item = &str> {
-        self.watches.keys()
-    }
-
-    /// Reconnect attempts started since the connection was last open (0 while open).
-    pub fn reconnect_attempt(&self) -> u32 {
-        self.attempt
-    }
-
-    /// Diagnostic counters.
-    pub fn stats(&self) -> &Stats {
-        &self.stats
-    }
-
-    /// The next output to carry out, in order; call until `None` after every input.
-    pub fn poll_output(&mut self) -> Option<Output> {
-        self.out.pop_front()
-    }
-
-    /// When [`ClientSession::tick`] must be called next (an absolute time on the caller's clock);
-    /// `None` when no timer is needed (closed and idle).
-    pub fn next_deadline(&self) -> Option<u64> {
-        let mut deadlines = vec![self.reconnect_at];
-        match &self.conn {
-            Conn::None => {}
-            Conn::FetchingToken { deadline, .. } | Conn::Handshaking { deadline } => {
-                deadlines.push(Some(*deadline))
-            }
-            Conn::Ready(live) => {
-                deadlines.push(live.next_ping);
-                if let Refresh::At(at) = live.refresh {
-                    deadlines.push(Some(at));
-                }
-                deadlines.push(
-                    live.silent_since
-                        .map(|t| t.saturating_add(self.config.pong_timeout_ms)),
-                );
-            }
-        }
-        deadlines.extend(self.requests.iter().map(|r| Some(r.deadline)));
-        deadlines.into_iter().flatten().min()
     }
 
     /// Starts connecting (only from [`ConnectionState::Closed`]; otherwise does nothing):
