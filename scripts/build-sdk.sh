@@ -39,7 +39,8 @@ fi
 
 log "cargo build (profile wasm-release, wasm32-unknown-unknown)"
 cargo build -p howl-client-wasm --lib --target wasm32-unknown-unknown --profile wasm-release --locked
-wasm=target/wasm32-unknown-unknown/wasm-release/howl_client_wasm.wasm
+# Cargo's output directory: CARGO_TARGET_DIR when set (a worktree's own), else target/.
+wasm=${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm-release/howl_client_wasm.wasm
 
 log "wasm-bindgen --target web → $out"
 rm -rf "$out"

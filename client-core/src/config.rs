@@ -1,10 +1,11 @@
 //! ClientSession settings.
 
 use crate::backoff::ReconnectPolicy;
+use crate::token::TokenSource;
 use crate::ClientError;
 
-/// Timeouts, ping schedule and reconnect policy of a [`crate::ClientSession`]. All durations are in
-/// milliseconds.
+/// Timeouts, ping schedule, reconnect policy and tokens of a [`crate::ClientSession`]. All
+/// durations are in milliseconds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClientConfig {
     /// How often to send `ping` while open; 0 turns pings and dead-connection detection off.
@@ -14,13 +15,20 @@ pub struct ClientConfig {
     pub pong_timeout_ms: u64,
     /// How long a subscribe or unsubscribe may wait for its confirmation.
     pub request_timeout_ms: u64,
-    /// How long opening the socket plus receiving `initial` may take.
+    /// How long opening the socket plus receiving `initial` may take; with
+    /// [`TokenSource::GetToken`], also how long getting the token before that may take.
     pub handshake_timeout_ms: u64,
     /// Largest encoded frame `publish` will send (the server's default limit is 64 KiB);
     /// 0 means no client-side limit.
     pub max_frame_bytes: usize,
     /// What to do when the connection is lost.
     pub reconnect: ReconnectPolicy,
+    /// The connection token `connect` carries (secured mode).
+    pub token: TokenSource,
+    /// Ask the caller for a subscription token ([`crate::Output::GetSubscriptionToken`])
+    /// before every subscribe, re-subscriptions after a reconnect included (tokens expire);
+    /// the caller may answer that the channel needs none.
+    pub get_subscription_token: bool,
 }
 
 impl Default for ClientConfig {
@@ -32,6 +40,8 @@ impl Default for ClientConfig {
             handshake_timeout_ms: 10_000,
             max_frame_bytes: 64 * 1024,
             reconnect: ReconnectPolicy::default(),
+            token: TokenSource::None,
+            get_subscription_token: false,
         }
     }
 }
@@ -48,6 +58,9 @@ impl ClientConfig {
             return Err(ClientError::InvalidConfig(format!(
                 "{name} must be greater than 0"
             )));
+        }
+        if self.token == TokenSource::Static(String::new()) {
+            return Err(ClientError::InvalidConfig("the token is empty".into()));
         }
         self.reconnect
             .validate()
@@ -74,5 +87,12 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(off.validate(), Ok(()));
+        let empty_token = ClientConfig {
+            token: TokenSource::Static(String::new()),
+            ..Default::default()
+        };
+        assert!(
+            matches!(empty_token.validate(), Err(ClientError::InvalidConfig(m)) if m.contains("token"))
+        );
     }
 }

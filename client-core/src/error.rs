@@ -45,13 +45,17 @@ pub enum ClientError {
     /// The session settings are inconsistent.
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),
+    /// The caller could not provide a token: `getToken` or `getSubscriptionToken` failed,
+    /// answered nothing, or did not answer in time. The reason never contains a token.
+    #[error("no token: {0}")]
+    TokenUnavailable(String),
 }
 
 impl ClientError {
     /// A stable machine-readable code: the server's code for [`ClientError::Server`] (e.g.
     /// `"too_many_subscriptions"`), otherwise `"timeout"`, `"closed"`, `"not_connected"`,
-    /// `"invalid_channel"`, `"message_too_large"`, `"cancelled"`, `"connection_failed"` or
-    /// `"invalid_config"`.
+    /// `"invalid_channel"`, `"message_too_large"`, `"cancelled"`, `"connection_failed"`,
+    /// `"invalid_config"` or `"token_unavailable"`.
     pub fn code(&self) -> &'static str {
         match self {
             Self::Server { code, .. } => code.as_str(),
@@ -63,6 +67,24 @@ impl ClientError {
             Self::Cancelled => "cancelled",
             Self::ConnectionFailed(_) => "connection_failed",
             Self::InvalidConfig(_) => "invalid_config",
+            Self::TokenUnavailable(_) => "token_unavailable",
+        }
+    }
+
+    /// How a session that closed for `reason` is reported to whoever still waited for it:
+    /// the server's own `unauthorized` or `token_expired` error (code and message) when it
+    /// refused the connection token, [`ClientError::ConnectionFailed`] otherwise.
+    pub fn from_close(reason: &CloseReason) -> Self {
+        match reason {
+            CloseReason::Unauthorized(message) => Self::Server {
+                code: ErrorCode::Unauthorized,
+                message: message.clone(),
+            },
+            CloseReason::TokenExpired(message) => Self::Server {
+                code: ErrorCode::TokenExpired,
+                message: message.clone(),
+            },
+            other => Self::ConnectionFailed(other.clone()),
         }
     }
 }
@@ -85,6 +107,8 @@ pub enum LostReason {
     PingTimeout,
     /// The socket did not open or `initial` did not arrive within the handshake timeout.
     HandshakeTimeout,
+    /// No connection token to connect with (reported as [`crate::Event::TokenUnavailable`]).
+    TokenUnavailable,
 }
 
 impl fmt::Display for LostReason {
@@ -93,6 +117,7 @@ impl fmt::Display for LostReason {
             Self::Closed { code } => write!(f, "the connection closed (code {code})"),
             Self::PingTimeout => write!(f, "the server stopped answering pings"),
             Self::HandshakeTimeout => write!(f, "the handshake timed out"),
+            Self::TokenUnavailable => write!(f, "no connection token"),
         }
     }
 }
@@ -114,6 +139,13 @@ pub enum CloseReason {
         /// Why the last one failed.
         last: LostReason,
     },
+    /// The server refused the connection token (close 4003, after an `unauthorized` error
+    /// whose message this is): the same credentials would only be refused again.
+    Unauthorized(String),
+    /// The connection token expired (close 4004, after a `token_expired` error whose message
+    /// this is) and the session has no way to get a new one ([`crate::TokenSource::Static`]
+    /// or no token at all).
+    TokenExpired(String),
 }
 
 impl fmt::Display for CloseReason {
@@ -128,6 +160,13 @@ impl fmt::Display for CloseReason {
                     "gave up after {attempts} reconnect attempts; last: {last}"
                 )
             }
+            Self::Unauthorized(message) => {
+                write!(f, "the server refused the connection token: {message}")
+            }
+            Self::TokenExpired(message) => write!(
+                f,
+                "the connection token expired and cannot be renewed: {message}"
+            ),
         }
     }
 }
@@ -157,6 +196,24 @@ mod tests {
         assert_eq!(
             failed.to_string(),
             "could not connect: gave up after 3 reconnect attempts; last: the connection closed (code 1006)"
+        );
+        assert_eq!(
+            ClientError::TokenUnavailable("getToken failed".into()).code(),
+            "token_unavailable"
+        );
+    }
+
+    #[test]
+    fn a_refused_token_is_reported_with_the_server_code() {
+        let refused = ClientError::from_close(&CloseReason::Unauthorized("bad signature".into()));
+        assert_eq!(refused.code(), "unauthorized");
+        assert!(refused.to_string().contains("bad signature"), "{refused}");
+        let expired = ClientError::from_close(&CloseReason::TokenExpired("expired".into()));
+        assert_eq!(expired.code(), "token_expired");
+        let gave_up = ClientError::from_close(&CloseReason::EndedByServer);
+        assert_eq!(
+            gave_up,
+            ClientError::ConnectionFailed(CloseReason::EndedByServer)
         );
     }
 }

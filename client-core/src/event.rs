@@ -1,6 +1,7 @@
 //! What the session asks of its caller ([`Output`]) and tells the application ([`Event`]).
 
 use crate::error::{ClientError, CloseReason, LostReason};
+use crate::token::TokenRequestId;
 use howl_protocol::ErrorPayload;
 use serde_json::Value;
 use std::fmt;
@@ -23,6 +24,21 @@ pub enum Output {
     },
     /// Hand this to the application.
     Event(Event),
+    /// Get a connection token (e.g. call the application's `getToken`) and hand it, or why
+    /// there is none, to [`crate::ClientSession::provide_token`] with this id. Asked before
+    /// every connection attempt with [`crate::TokenSource::GetToken`], and shortly before the
+    /// current token expires (the session then sends `refresh`).
+    GetToken(TokenRequestId),
+    /// Get a subscription token for `channel` (e.g. call the application's
+    /// `getSubscriptionToken`) and hand it to
+    /// [`crate::ClientSession::provide_subscription_token`] with this id. Asked before every
+    /// subscribe when [`crate::ClientConfig::get_subscription_token`] is set.
+    GetSubscriptionToken {
+        /// Names the answer.
+        request: TokenRequestId,
+        /// The channel to subscribe to.
+        channel: String,
+    },
 }
 
 /// The connection's state as the application sees it.
@@ -30,7 +46,8 @@ pub enum Output {
 pub enum ConnectionState {
     /// The first connection is being established.
     Connecting,
-    /// The handshake is done; frames flow.
+    /// The handshake is done (with a token: the server answered the ping sent right after
+    /// `connect`, so it accepted the token); frames flow.
     Open,
     /// The connection was lost; waiting for or making a reconnect attempt.
     Reconnecting,
@@ -126,4 +143,22 @@ pub enum Event {
     /// The server sent a frame this client could not decode (unknown event types are not
     /// reported: they are ignored for forward compatibility).
     ProtocolViolation(String),
+    /// No connection token could be obtained (the reason; never the token). Before a
+    /// connection attempt, the attempt counts as failed and is retried with backoff; before
+    /// the token's expiry, the server closes with 4004 at `exp` and the session reconnects
+    /// with a new token.
+    TokenUnavailable(String),
+    /// The server subscribed this connection to `channel` (e.g. one listed in the connection
+    /// token's `channels` claim): its messages are delivered. The server does so again after
+    /// every reconnect; the session does not re-subscribe such channels itself.
+    Subscribed {
+        /// The channel.
+        channel: String,
+    },
+    /// The server unsubscribed this connection from `channel`: no more of its messages are
+    /// delivered, and it left the subscription set if it was there.
+    Unsubscribed {
+        /// The channel.
+        channel: String,
+    },
 }

@@ -9,12 +9,20 @@
 //! out its outputs:
 //!
 //! - inputs: [`ClientSession::connect`], [`ClientSession::on_open`], [`ClientSession::on_frame`],
-//!   [`ClientSession::on_close`], [`ClientSession::tick`], and the commands [`ClientSession::subscribe`],
-//!   [`ClientSession::unsubscribe`], [`ClientSession::publish`], [`ClientSession::watch`],
-//!   [`ClientSession::unwatch`], [`ClientSession::disconnect`];
+//!   [`ClientSession::on_close`], [`ClientSession::tick`], the answers
+//!   [`ClientSession::provide_token`] and [`ClientSession::provide_subscription_token`], and the
+//!   commands [`ClientSession::subscribe`], [`ClientSession::unsubscribe`],
+//!   [`ClientSession::publish`], [`ClientSession::watch`], [`ClientSession::unwatch`],
+//!   [`ClientSession::disconnect`];
 //! - outputs: [`ClientSession::poll_output`] yields [`Output`]s (open a socket, send a frame, close
-//!   the socket, or an [`Event`] for the application), and [`ClientSession::next_deadline`] says when
-//!   to call [`ClientSession::tick`] next.
+//!   the socket, get a token, or an [`Event`] for the application), and
+//!   [`ClientSession::next_deadline`] says when to call [`ClientSession::tick`] next.
+//!
+//! Secured mode: with [`TokenSource::GetToken`] the session asks for a connection token before
+//! every connection attempt and again shortly before its `exp` (then sends `refresh`). A
+//! session that sent a token opens only once the server answered the `ping` that follows
+//! `connect`, i.e. accepted the token. It stops for good on close 4003 (unauthorized) and
+//! reconnects with a new token after 4004 (expired). See [`token`].
 //!
 //! Time is a `u64` of milliseconds from any monotonic clock the caller chooses
 //! (`performance.now()` in a browser, `Instant` elapsed natively); only differences matter.
@@ -36,6 +44,8 @@
 //!             Output::Close { code, .. } => { /* close the socket with `code`, drop it */ }
 //!             Output::Event(Event::Message(m)) => println!("{}: {}", m.channel, m.data),
 //!             Output::Event(other) => println!("{other:?}"),
+//!             // Secured mode only (see `token`): answer with `provide_token` and friends.
+//!             Output::GetToken(_) | Output::GetSubscriptionToken { .. } => {}
 //!         }
 //!     }
 //! };
@@ -54,7 +64,8 @@
 //! ```
 //!
 //! Modules:
-//! - [`config`]: timeouts, ping interval and the reconnect policy.
+//! - [`config`]: timeouts, ping interval, the reconnect policy and where tokens come from.
+//! - [`token`]: token sources, and reading a JWT's `exp` to schedule its renewal.
 //! - [`backoff`]: exponential reconnect delays with jitter.
 //! - [`rng`]: the tiny seedable random generator behind the jitter.
 //! - [`dedup`]: per-channel duplicate suppression by sequence number.
@@ -69,6 +80,7 @@ pub mod error;
 pub mod event;
 pub mod rng;
 pub mod session;
+pub mod token;
 mod vecmap;
 
 pub use backoff::ReconnectPolicy;
@@ -77,6 +89,7 @@ pub use error::{ClientError, CloseReason, LostReason};
 pub use event::{ConnectionState, Event, Message, Output, RequestId};
 pub use howl_protocol::{ErrorCode, ErrorPayload, DEFAULT_CHANNEL};
 pub use session::{ClientSession, Stats};
+pub use token::{TokenRequestId, TokenSource};
 
 /// The close-code table, shared with the server (see [`howl_protocol::close`]).
 pub use howl_protocol::close;

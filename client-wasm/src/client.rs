@@ -16,7 +16,8 @@
 
 use crate::driver::{Completion, Engine};
 use crate::reply::{self, Reply};
-use crate::{platform, Error};
+use crate::tokens::TokenCallbacks;
+use crate::{platform, ClientBuilder, Error};
 use howl_client_core::{ClientConfig, ClientSession, ConnectionState, Event, Message, Stats};
 use serde_json::Value;
 use std::rc::Rc;
@@ -37,19 +38,36 @@ impl Client {
     /// Starts connecting to `url` and returns at once, in [`ConnectionState::Connecting`].
     /// `url` may be `ws://`/`wss://`, `http://`/`https://` (mapped to `ws`/`wss`), or a path
     /// such as `"/ws"` resolved against the page. Register listeners right away to see every
-    /// state change; [`Client::opened`] waits for the handshake.
+    /// state change; [`Client::opened`] waits for the handshake. For a hub in secured mode,
+    /// [`Client::builder`] adds where tokens come from (a static
+    /// [`howl_client_core::TokenSource::Static`] token in `config` works here too).
     pub fn new(url: &str, config: ClientConfig) -> Result<Self, Error> {
+        Self::builder(url).config(config).build()
+    }
+
+    /// A client with settings and token callbacks (see [`ClientBuilder`]).
+    pub fn builder(url: &str) -> ClientBuilder {
+        ClientBuilder::new(url)
+    }
+
+    pub(crate) fn start(
+        url: &str,
+        config: ClientConfig,
+        tokens: TokenCallbacks,
+    ) -> Result<Self, Error> {
         console_error_panic_hook::set_once();
         let url = platform::resolve_url(url)?;
         let session = ClientSession::new(config, platform::random_seed())?;
         Ok(Self {
-            engine: Engine::start(session, url),
+            engine: Engine::start(session, url, tokens),
         })
     }
 
     /// Connects and waits for the handshake. With reconnect enabled, a server that is down
     /// is retried per the policy; fails with [`howl_client_core::ClientError::ConnectionFailed`]
-    /// when the session gives up first.
+    /// when the session gives up first, or with the server's `unauthorized` or
+    /// `token_expired` error when it refused the token for good
+    /// ([`howl_client_core::ClientError::from_close`]).
     pub async fn connect(url: &str, config: ClientConfig) -> Result<Self, Error> {
         let client = Self::new(url, config)?;
         client.opened().await?;
@@ -93,14 +111,23 @@ impl Client {
         })
     }
 
-    /// Diagnostic counters (duplicates dropped, unknown frames ignored, reconnects, …).
+    /// Channels the server subscribed this connection to (e.g. the token's `channels`),
+    /// reported as [`Event::Subscribed`]; the server does so again after every reconnect.
+    pub fn server_subscriptions(&self) -> Vec<String> {
+        self.engine
+            .read(|s| s.server_subscriptions().map(str::to_owned).collect())
+    }
+
+    /// Diagnostic counters (duplicates dropped, unknown frames ignored, reconnects, token
+    /// refreshes, …).
     pub fn stats(&self) -> Stats {
         self.engine.read(|s| s.stats().clone())
     }
 
     /// Calls `f` with every session event: state changes, messages, request outcomes,
     /// re-subscription failures, channel status, server errors, pongs (round-trip time),
-    /// lost connections, scheduled reconnects (attempt number), closing.
+    /// lost connections, scheduled reconnects (attempt number), closing, tokens that could not
+    /// be got, and subscriptions the server made or ended.
     pub fn on_event(&self, f: impl FnMut(&Event) + 'static) -> ListenerId {
         ListenerId(self.engine.add_listener(Box::new(f)))
     }

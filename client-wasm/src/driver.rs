@@ -7,13 +7,15 @@
 //! returns, in order.
 //!
 //! Lifetime: while the session is not closed, the engine holds a strong reference to itself
-//! (like a browser `WebSocket` that stays alive while open); socket handlers and the timer
-//! callback hold only weak ones. Reaching the closed state releases everything: socket and
-//! its handlers, the timer and its callback, listeners, and that self-reference.
+//! (like a browser `WebSocket` that stays alive while open); socket handlers, the timer
+//! callback and token requests in progress hold only weak ones. Reaching the closed state
+//! releases everything: socket and its handlers, the timer and its callback, the token
+//! callbacks, listeners, and that self-reference.
 
 use crate::platform::{self, Timeout};
+use crate::tokens::{TokenCallbacks, TokenJob};
 use crate::Error;
-use howl_client_core::{ClientSession, ConnectionState, Event, Output, RequestId};
+use howl_client_core::{ClientError, ClientSession, ConnectionState, Event, Output, RequestId};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
@@ -53,6 +55,8 @@ struct Core {
     open_waiters: Vec<Completion>,
     /// Keeps the engine alive while the session is not closed.
     keep_alive: Option<Rc<Engine>>,
+    /// The application's `get_token` and `get_subscription_token`.
+    tokens: TokenCallbacks,
     released: bool,
 }
 
@@ -79,7 +83,7 @@ impl Drop for Socket {
 
 impl Engine {
     /// Creates the engine and starts connecting.
-    pub(crate) fn start(session: ClientSession, url: String) -> Rc<Self> {
+    pub(crate) fn start(session: ClientSession, url: String, tokens: TokenCallbacks) -> Rc<Self> {
         let engine = Rc::new(Self {
             core: RefCell::new(Core {
                 session,
@@ -90,6 +94,7 @@ impl Engine {
                 waiters: Vec::new(),
                 open_waiters: Vec::new(),
                 keep_alive: None,
+                tokens,
                 released: false,
             }),
             listeners: RefCell::new(Vec::new()),
@@ -140,7 +145,7 @@ impl Engine {
         let state = self.read(|s| s.state());
         match state {
             ConnectionState::Open => done(Ok(())),
-            ConnectionState::Closed => done(Err(howl_client_core::ClientError::Closed.into())),
+            ConnectionState::Closed => done(Err(ClientError::Closed.into())),
             _ => self.core.borrow_mut().open_waiters.push(done),
         }
     }
@@ -180,7 +185,8 @@ impl Engine {
     }
 
     fn pump(self: &Rc<Self>) {
-        {
+        let mut token_jobs = Vec::new();
+        let tokens = {
             let mut core = self.core.borrow_mut();
             while let Some(output) = core.session.poll_output() {
                 match output {
@@ -197,9 +203,19 @@ impl Engine {
                         }
                     }
                     Output::Event(event) => self.queue.borrow_mut().push_back(event),
+                    Output::GetToken(request) => token_jobs.push(TokenJob::Connection(request)),
+                    Output::GetSubscriptionToken { request, channel } => {
+                        token_jobs.push(TokenJob::Subscription(request, channel))
+                    }
                 }
             }
             self.schedule_timer(&mut core);
+            (!token_jobs.is_empty()).then(|| core.tokens.clone())
+        };
+        if let Some(tokens) = tokens {
+            for job in token_jobs {
+                job.run(&tokens, Rc::downgrade(self));
+            }
         }
         self.dispatch();
     }
@@ -310,8 +326,7 @@ impl Engine {
             Event::Closed(reason) => {
                 let waiters = std::mem::take(&mut self.core.borrow_mut().open_waiters);
                 for done in waiters {
-                    let error = howl_client_core::ClientError::ConnectionFailed(reason.clone());
-                    done(Err(error.into()));
+                    done(Err(ClientError::from_close(reason).into()));
                 }
             }
             Event::ProtocolViolation(what) => platform::console_warn(&format!(
@@ -334,7 +349,7 @@ impl Engine {
 
     /// The session is closed: stop the timer, drop the socket, and release every callback.
     fn release(&self) {
-        let (socket, timeout, timer_callback, waiters, open_waiters, keep_alive) = {
+        let (socket, timeout, timer_callback, tokens, waiters, open_waiters, keep_alive) = {
             let mut core = self.core.borrow_mut();
             if core.released {
                 return;
@@ -344,12 +359,13 @@ impl Engine {
                 core.socket.take(),
                 core.timeout.take(),
                 core.timer_callback.take(),
+                std::mem::take(&mut core.tokens),
                 std::mem::take(&mut core.waiters),
                 std::mem::take(&mut core.open_waiters),
                 core.keep_alive.take(),
             )
         };
-        drop((socket, timeout, timer_callback));
+        drop((socket, timeout, timer_callback, tokens));
         // Requests still waiting were already rejected by the session; these never will be.
         drop((waiters, open_waiters));
         let listeners = std::mem::take(&mut *self.listeners.borrow_mut());

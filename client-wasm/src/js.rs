@@ -9,85 +9,20 @@
 //! client.publish("news", { hi: 1 }, { excludeSelf: true });
 //! client.disconnect();
 //! ```
+//!
+//! For a hub in secured mode, the options carry `token`, or `getToken` (and
+//! `getSubscriptionToken`): see `js/tokens.rs`.
 
 use crate::{Client, Error};
-use howl_client_core::{ConnectionState, Event, Message};
+use howl_client_core::{ClientError, CloseReason, ConnectionState, Event, Message};
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
 mod options;
+mod tokens;
+mod types;
 
-#[wasm_bindgen(typescript_custom_section)]
-const TS_TYPES: &'static str = r#"
-/** Connection state. */
-export type HowlState = "connecting" | "open" | "reconnecting" | "closed";
-
-/** Options of `HowlClient.connect` / `new HowlClient`; every field is optional. */
-export interface HowlOptions {
-  /** Ping interval in ms (default 5000); 0 turns pings and dead-connection detection off. */
-  pingIntervalMs?: number;
-  /** After a ping, how long the server may stay silent before the connection counts as lost (default 10000). */
-  pongTimeoutMs?: number;
-  /** How long subscribe/unsubscribe wait for the server's confirmation (default 10000). */
-  requestTimeoutMs?: number;
-  /** How long opening the socket and receiving the server's `initial` may take (default 10000). */
-  handshakeTimeoutMs?: number;
-  /** Largest encoded publish frame in bytes (default 65536); 0 means no client-side limit. */
-  maxFrameBytes?: number;
-  /** Reconnect after a lost connection (default true). */
-  reconnect?: boolean;
-  /** Delay before the first reconnect attempt in ms (default 500). */
-  reconnectInitialDelayMs?: number;
-  /** Longest delay between attempts in ms (default 10000). */
-  reconnectMaxDelayMs?: number;
-  /** Growth factor of the delay, ≥ 1 (default 2). */
-  reconnectMultiplier?: number;
-  /** Fraction in [0, 1] by which each delay is randomly shortened (default 0.5). */
-  reconnectJitter?: number;
-  /** Consecutive failed attempts before giving up; null retries forever (default null). */
-  reconnectMaxAttempts?: number | null;
-}
-
-/** A message pushed on a subscribed channel. */
-export interface HowlMessage {
-  channel: string;
-  /** The published JSON value, unchanged. */
-  data: unknown;
-  /** Per-channel sequence number (0: published into Redis without one, "not numbered"). */
-  seq: number;
-  /** When the server accepted it, ms since the Unix epoch. */
-  time: number;
-}
-
-/** Every error the SDK throws, rejects with or reports is an `Error` with a stable `code`:
- * a server code (e.g. "invalid_channel", "rate_limited", "too_many_subscriptions") or one of
- * "timeout", "closed", "not_connected", "message_too_large", "cancelled", "connection_failed",
- * "invalid_config", "invalid_url", "invalid_options", "invalid_data", "protocol_violation". */
-export interface HowlError extends Error {
-  code: string;
-  /** For errors reported by the server: the rejected request's type, when known. */
-  request?: string;
-  /** The channel concerned, when known. */
-  channel?: string;
-}
-
-/** Options of `publish`. */
-export interface PublishOptions {
-  /** Do not deliver the message back to this client (default false). */
-  excludeSelf?: boolean;
-}
-"#;
-
-#[wasm_bindgen]
-extern "C" {
-    /// `HowlOptions` (see the TypeScript section above).
-    #[wasm_bindgen(typescript_type = "HowlOptions")]
-    pub type HowlOptions;
-
-    /// `PublishOptions` (see the TypeScript section above).
-    #[wasm_bindgen(typescript_type = "PublishOptions")]
-    pub type PublishOptions;
-}
+pub use types::{HowlOptions, PublishOptions};
 
 /// A Howl client for JavaScript (see the `.d.ts` for the full contract).
 #[wasm_bindgen]
@@ -101,19 +36,16 @@ impl HowlClient {
     /// bad URL or options. Register listeners, then `await client.opened()` if needed.
     #[wasm_bindgen(constructor)]
     pub fn new(url: &str, options: Option<HowlOptions>) -> Result<HowlClient, JsValue> {
-        let config =
-            options::parse(options.map(JsValue::from).as_ref()).map_err(|e| to_js_error(&e))?;
-        let client = Client::new(url, config).map_err(|e| to_js_error(&e))?;
+        let client = build(url, options).map_err(|e| to_js_error(&e))?;
         Ok(HowlClient { client })
     }
 
     /// Connects and resolves once the handshake is done; rejects with a `HowlError` (code
-    /// "connection_failed") if the client gives up first, or for a bad URL or options.
+    /// "connection_failed", or "unauthorized" / "token_expired" when the server refused the
+    /// token for good) if the client gives up first, or for a bad URL or options.
     #[wasm_bindgen(unchecked_return_type = "Promise<HowlClient>")]
     pub fn connect(url: &str, options: Option<HowlOptions>) -> Promise {
-        let client = match options::parse(options.map(JsValue::from).as_ref())
-            .and_then(|c| Client::new(url, c))
-        {
+        let client = match build(url, options) {
             Ok(client) => client,
             Err(e) => return Promise::reject(&to_js_error(&e)),
         };
@@ -162,6 +94,13 @@ impl HowlClient {
             .collect()
     }
 
+    /// Channels the server subscribed this client to (e.g. the token's `channels`); the server
+    /// subscribes them again after every reconnect.
+    #[wasm_bindgen(getter, js_name = serverSubscriptions)]
+    pub fn server_subscriptions(&self) -> Vec<String> {
+        self.client.server_subscriptions()
+    }
+
     /// Calls `callback(state)` on every state change; returns an id for `off`.
     #[wasm_bindgen(js_name = onStateChange)]
     pub fn on_state_change(
@@ -188,7 +127,10 @@ impl HowlClient {
     }
 
     /// Calls `callback(error)` for errors not tied to a pending promise: a publish refused by
-    /// the server, a subscription lost after a reconnect, an undecodable server frame.
+    /// the server, a subscription lost after a reconnect, an undecodable server frame, a
+    /// token `getToken` could not provide ("token_unavailable"), the server refusing the
+    /// connection token for good ("unauthorized", or "token_expired" with a static token:
+    /// the client is closed then).
     #[wasm_bindgen(js_name = onError)]
     pub fn on_error(
         &self,
@@ -210,11 +152,44 @@ impl HowlClient {
                 Some(err)
             }
             Event::ProtocolViolation(what) => Some(error_object(what, "protocol_violation")),
+            Event::TokenUnavailable(reason) => Some(to_js_error(
+                &ClientError::TokenUnavailable(reason.clone()).into(),
+            )),
+            Event::Closed(
+                reason @ (CloseReason::Unauthorized(_) | CloseReason::TokenExpired(_)),
+            ) => Some(to_js_error(&ClientError::from_close(reason).into())),
             _ => None,
         })
     }
 
-    /// Removes a listener registered with `onStateChange`, `onMessage` or `onError`.
+    /// Calls `callback(channel)` when the server subscribes this client to a channel (e.g.
+    /// one listed in the connection token's `channels`); its messages reach `onMessage`.
+    #[wasm_bindgen(js_name = onSubscribed)]
+    pub fn on_subscribed(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(channel: string) => void")] callback: Function,
+    ) -> u32 {
+        self.listen(callback, |e| match e {
+            Event::Subscribed { channel } => Some(JsValue::from_str(channel)),
+            _ => None,
+        })
+    }
+
+    /// Calls `callback(channel)` when the server unsubscribes this client from a channel: no
+    /// more of its messages arrive, and it leaves `subscriptions`.
+    #[wasm_bindgen(js_name = onUnsubscribed)]
+    pub fn on_unsubscribed(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(channel: string) => void")] callback: Function,
+    ) -> u32 {
+        self.listen(callback, |e| match e {
+            Event::Unsubscribed { channel } => Some(JsValue::from_str(channel)),
+            _ => None,
+        })
+    }
+
+    /// Removes a listener registered with `onStateChange`, `onMessage`, `onError`,
+    /// `onSubscribed` or `onUnsubscribed`.
     pub fn off(&self, id: u32) -> bool {
         self.client.off(crate::ListenerId(u64::from(id)))
     }
@@ -287,6 +262,13 @@ impl HowlClient {
         // Ids stay far below 2^32 in any real program; JS numbers hold them exactly anyway.
         id.0 as u32
     }
+}
+
+/// A client from JavaScript options: settings, then tokens.
+fn build(url: &str, options: Option<HowlOptions>) -> Result<Client, Error> {
+    let options = options.map(JsValue::from);
+    let config = options::parse(options.as_ref())?;
+    tokens::apply(Client::builder(url).config(config), options.as_ref())?.build()
 }
 
 /// A Promise settled by `start`'s completion.

@@ -13,25 +13,36 @@
 //! closed state — `disconnect()`, or giving up reconnecting — stops its timer, closes its
 //! socket and releases every callback it holds.
 //!
+//! For a hub in secured mode the client gets connection tokens (a static one, or from a
+//! `getToken` callback before every connection attempt and before `exp`, renewed with
+//! `refresh` without reconnecting) and subscription tokens (`getSubscriptionToken`, before
+//! every subscribe). Close 4003 (token refused) ends the client with an `unauthorized` error;
+//! close 4004 (token expired) makes it reconnect with a new token.
+//!
 //! Modules:
 //! - [`client`]: the Rust API.
+//! - [`builder`]: a client with settings and token callbacks.
 //! - [`js`]: the JavaScript API.
 //! - [`reply`]: the future a request resolves.
 //! - [`error`]: the SDK's error type.
 //! - `driver`: the I/O engine (socket, timer, event dispatch) shared by both APIs.
+//! - `tokens`: running the application's token callbacks when the session asks.
 //! - `platform`: clock, timers, URL resolution and console through the JS global scope.
 
+pub mod builder;
 pub mod client;
 mod driver;
 pub mod error;
 pub mod js;
 mod platform;
 pub mod reply;
+mod tokens;
 
+pub use builder::ClientBuilder;
 pub use client::{Client, ListenerId};
 pub use error::Error;
 pub use howl_client_core::{
     ClientConfig, ClientError, CloseReason, ConnectionState, ErrorCode, ErrorPayload, Event,
-    LostReason, Message, ReconnectPolicy, Stats, DEFAULT_CHANNEL,
+    LostReason, Message, ReconnectPolicy, Stats, TokenSource, DEFAULT_CHANNEL,
 };
 pub use reply::Reply;

@@ -28,6 +28,11 @@ pub(crate) fn now_ms() -> u64 {
     performance_now() as u64
 }
 
+/// The wall clock in Unix milliseconds (to read a token's `exp` against).
+pub(crate) fn unix_ms() -> u64 {
+    js_sys::Date::now() as u64
+}
+
 /// A seed for reconnect jitter that differs between clients.
 pub(crate) fn random_seed() -> u64 {
     let high = (js_sys::Math::random() * 4_294_967_296.0) as u64;

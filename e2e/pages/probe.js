@@ -1,7 +1,8 @@
 // Injected before every page script by the e2e harness (Browser::add_init_script).
 // window.__probe reports what the page cannot hide:
 //   sdkTimers()  setTimeout/setInterval callbacks scheduled by the SDK's JS glue and still pending
-//   sockets()    every WebSocket ever created: url, readyState, close() calls, handlers attached
+//   sockets()    every WebSocket ever created: url, readyState, close() calls, handlers attached,
+//                the code of its close event (null while open)
 //   errors       console.error lines (the SDK's panic hook writes there), uncaught exceptions,
 //                unhandled promise rejections
 (() => {
@@ -42,6 +43,8 @@
     constructor(...args) {
       super(...args);
       this.closeCalls = [];
+      this.closeCode = null;
+      this.addEventListener("close", (e) => { this.closeCode = e.code; });
       sockets.push(this);
     }
     close(...args) {
@@ -67,6 +70,7 @@
         url: s.url,
         readyState: s.readyState,
         closeCalls: s.closeCalls,
+        closeCode: s.closeCode,
         handlers: [s.onopen, s.onmessage, s.onclose, s.onerror].filter(Boolean).length,
       })),
     errors,

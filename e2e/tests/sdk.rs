@@ -5,87 +5,18 @@
 //! page recorded (`window.logs`) and on what the probe injected before page load reports
 //! (`window.__probe`: the SDK's pending timers, its WebSockets, console errors).
 
+use howl_e2e::sdk_page::{
+    assert_error, assert_no_errors, assert_ok, attempt, connect, js, now_ms, settle,
+};
 use howl_e2e::site::PROBE_SCRIPT;
-use howl_e2e::{wait, Browser, Site, ThreadedServer, WAIT};
+use howl_e2e::{sdk_page, wait, Browser, Site, ThreadedServer, WAIT};
 use serde_json::{json, Value};
-
-/// Opens the SDK test page of `howl` in a fresh browser.
-async fn sdk_page(howl: &ThreadedServer) -> anyhow::Result<Browser> {
-    let browser = Browser::launch().await?;
-    browser.add_init_script(PROBE_SCRIPT).await?;
-    browser.goto(&howl.http_url("/sdk.html")).await?;
-    browser
-        .wait_for("the SDK to load", "window.sdkReady")
-        .await?;
-    Ok(browser)
-}
-
-/// Creates client `name` on `/ws` with `options` and waits for it to open.
-async fn connect(browser: &Browser, name: &str, options: Value) -> anyhow::Result<()> {
-    let outcome = browser
-        .eval_async(
-            "const [name, options, done] = arguments;
-             outcome(track(name, '/ws', options).opened()).then(done);",
-            vec![name.into(), options],
-        )
-        .await?;
-    anyhow::ensure!(outcome["ok"] == true, "{name} did not open: {outcome}");
-    Ok(())
-}
-
-/// Awaits the promise expression `expr` in the page: `{ok, value}` or `{ok: false, code, …}`.
-async fn settle(browser: &Browser, expr: &str) -> anyhow::Result<Value> {
-    let script = format!("outcome({expr}).then(arguments[arguments.length - 1]);");
-    browser.eval_async(&script, vec![]).await
-}
-
-/// Runs the statement `expr` in the page and reports a thrown error like `settle`.
-async fn attempt(browser: &Browser, expr: &str) -> anyhow::Result<Value> {
-    browser
-        .eval(&format!("return attempt(() => {expr});"), vec![])
-        .await
-}
-
-async fn js(browser: &Browser, expr: &str) -> anyhow::Result<Value> {
-    browser.eval(&format!("return {expr};"), vec![]).await
-}
-
-/// Fails if the page logged an error, threw, or a client reported one.
-async fn assert_no_errors(browser: &Browser) -> anyhow::Result<()> {
-    let errors = js(browser, "{ page: __probe.errors, clients: Object.fromEntries(Object.entries(logs).map(([n, l]) => [n, l.errors])) }").await?;
-    assert_eq!(errors["page"], json!([]), "page errors: {errors}");
-    for (name, list) in errors["clients"].as_object().unwrap() {
-        assert_eq!(list, &json!([]), "errors reported to client {name}");
-    }
-    Ok(())
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
-}
-
-fn assert_ok(outcome: &Value, what: &str) {
-    assert_eq!(outcome["ok"], true, "{what}: {outcome}");
-}
-
-fn assert_error(outcome: &Value, code: &str, what: &str) {
-    assert_eq!(outcome["ok"], false, "{what} should fail: {outcome}");
-    assert_eq!(outcome["code"], code, "{what}: {outcome}");
-    assert_eq!(
-        outcome["isError"], true,
-        "{what} is an Error object: {outcome}"
-    );
-    assert_eq!(outcome["name"], "HowlError", "{what}: {outcome}");
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn handshake_subscribe_receive_and_unsubscribe() -> anyhow::Result<()> {
     let site = Site::sdk()?;
     let howl = ThreadedServer::start(&["--quote-interval", "0.2", "--ui-dir", &site.arg()]);
-    let browser = sdk_page(&howl).await?;
+    let browser = sdk_page::open(&howl).await?;
 
     // Handshake: open, with the id the server assigned (a UUID).
     connect(&browser, "a", json!({})).await?;
@@ -185,7 +116,7 @@ async fn publish_round_trip_between_two_clients_and_errors_with_codes() -> anyho
         "--ui-dir",
         &site.arg(),
     ]);
-    let browser = sdk_page(&howl).await?;
+    let browser = sdk_page::open(&howl).await?;
     connect(&browser, "a", json!({})).await?;
     connect(&browser, "b", json!({})).await?;
     for name in ["a", "b"] {
@@ -303,7 +234,7 @@ async fn publish_round_trip_between_two_clients_and_errors_with_codes() -> anyho
 async fn reconnects_and_resubscribes_after_the_server_restarts() -> anyhow::Result<()> {
     let site = Site::sdk()?;
     let mut howl = ThreadedServer::start(&["--quote-interval", "0.2", "--ui-dir", &site.arg()]);
-    let browser = sdk_page(&howl).await?;
+    let browser = sdk_page::open(&howl).await?;
     let options = json!({
         "pingIntervalMs": 1000,
         "reconnectInitialDelayMs": 50,
@@ -402,7 +333,7 @@ async fn disconnect_stops_every_timer_closes_with_1000_and_releases_callbacks() 
 {
     let site = Site::sdk()?;
     let howl = ThreadedServer::start(&["--quote-interval", "0.2", "--ui-dir", &site.arg()]);
-    let browser = sdk_page(&howl).await?;
+    let browser = sdk_page::open(&howl).await?;
 
     // A witness in an iframe: its own window, so its timers are not counted with the page's.
     browser

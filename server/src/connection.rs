@@ -550,6 +550,18 @@ impl Connection {
             if let Some((code, reason)) = close {
                 let _ = socket.send(close_message(code, reason)).await;
             }
+            // A refused client may have sent frames right behind the refused one (the SDK pings
+            // behind `connect`). Closing the TCP connection with those unread makes the kernel
+            // answer with a reset, and a browser then reports 1006 instead of 4003/4004, the
+            // codes that decide whether it may reconnect. So finish the closing handshake: read
+            // (and drop) what the client sent until its close frame.
+            if matches!(end, End::AuthFailed(_)) {
+                while let Some(Ok(message)) = socket.recv().await {
+                    if matches!(message, Message::Close(_)) {
+                        break;
+                    }
+                }
+            }
             let _ = socket.close().await;
         };
         if timeout(

@@ -88,6 +88,9 @@ pub async fn run<H: Handler>(
                     }
                 }
                 Output::Event(event) => handler.on_event(event, &mut session, now()),
+                // The tools connect without tokens (`TokenSource::None`, no subscription
+                // tokens), so the session never asks for one.
+                Output::GetToken(_) | Output::GetSubscriptionToken { .. } => {}
             }
         }
         if open {
@@ -178,7 +181,7 @@ pub async fn run<H: Handler>(
                 }
             }
             Output::Event(event) => handler.on_event(event, &mut session, now()),
-            Output::OpenSocket => {}
+            Output::OpenSocket | Output::GetToken(_) | Output::GetSubscriptionToken { .. } => {}
         }
     }
 }

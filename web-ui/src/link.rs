@@ -199,6 +199,14 @@ fn apply(state: AppState, event: &Event, view: &View) {
         Event::ProtocolViolation(what) => state
             .last_problem
             .set(Some(format!("Ignored a bad frame from the server: {what}"))),
+        // The demo connects without tokens (open mode); shown should a hub ask for one.
+        Event::TokenUnavailable(reason) => state
+            .last_problem
+            .set(Some(format!("No connection token: {reason}"))),
+        // Server-side subscriptions (a token's channels) are not listed by the demo; one the
+        // server ends may leave the set.
+        Event::Subscribed { .. } => {}
+        Event::Unsubscribed { .. } => set_subscriptions(state, view.subscriptions()),
     }
 }
 

@@ -13,7 +13,7 @@ impl ClientSession {
     /// A text frame arrived on the current socket. Any frame proves the server is alive.
     pub fn on_frame(&mut self, text: &str, now: u64) {
         match &mut self.conn {
-            Conn::None => return,
+            Conn::None | Conn::FetchingToken { .. } => return,
             Conn::Handshaking { .. } => {}
             Conn::Ready(live) => live.silent_since = None,
         }
@@ -62,29 +62,33 @@ impl ClientSession {
                     self.stats.unexpected_ignored += 1;
                 }
             }
-            ServerMessage::Pong(p) => {
-                let sent = match &mut self.conn {
-                    Conn::Ready(live) => live.pings_in_flight.pop_front(),
-                    _ => None,
-                };
-                match sent {
-                    Some(sent) => self.emit(Event::Pong {
-                        rtt_ms: now.saturating_sub(sent),
-                        server_time: p.time,
-                    }),
-                    None => self.stats.unexpected_ignored += 1,
+            ServerMessage::Pong(p) => self.on_pong(p.time, now),
+            ServerMessage::Error(p) => self.on_error(p),
+            ServerMessage::Subscribed(p) => {
+                if self.server_channels.insert(&p.channel, ()) {
+                    self.emit(Event::Subscribed { channel: p.channel });
+                } else {
+                    self.stats.unexpected_ignored += 1;
                 }
             }
-            ServerMessage::Error(p) => self.on_error(p),
-            // Server-side subscriptions are not tracked by this session yet.
-            ServerMessage::Subscribed(_) | ServerMessage::Unsubscribed(_) => {
-                self.stats.unexpected_ignored += 1
+            ServerMessage::Unsubscribed(p) => {
+                let by_server = self.server_channels.remove(&p.channel).is_some();
+                // The server is the authority on this connection's subscriptions: a channel
+                // it dropped leaves the set too, so a reconnect does not join it again.
+                let by_client = self.channels.remove(&p.channel).is_some();
+                if by_server || by_client {
+                    self.dedup.forget(&p.channel);
+                    self.emit(Event::Unsubscribed { channel: p.channel });
+                } else {
+                    self.stats.unexpected_ignored += 1;
+                }
             }
         }
     }
 
     fn deliver(&mut self, m: ChannelMessage) {
-        if !self.channels.contains_key(&m.channel) {
+        if !self.channels.contains_key(&m.channel) && !self.server_channels.contains_key(&m.channel)
+        {
             self.stats.unsolicited_dropped += 1;
             return;
         }

@@ -1,64 +1,51 @@
 //! The client session state machine: connection lifecycle, timers and the output queue.
 //!
 //! Split by concern: this file holds the connection lifecycle (connect, handshake, loss,
-//! backoff, disconnect) and timers; `inbound` decodes server frames; `requests` owns the
-//! subscription set, pending requests and the application's commands.
+//! backoff, disconnect) and timers; `auth` gets connection and subscription tokens, renews
+//! the connection token and handles the server's refusals; `liveness` pings and notices a
+//! silent server; `inbound` decodes server frames; `requests` owns the subscription set,
+//! pending requests and the application's commands; `view` is what the caller reads (state,
+//! subscriptions, counters, outputs, the next deadline).
 
+mod auth;
 mod inbound;
+mod liveness;
 mod requests;
+mod view;
 
 use crate::dedup::Dedup;
 use crate::error::{ClientError, CloseReason, LostReason};
 use crate::event::{ConnectionState, Event, Output, RequestId};
 use crate::rng::Rng;
+use crate::token::{TokenRequestId, TokenSource};
 use crate::vecmap::VecMap;
 use crate::ClientConfig;
+use auth::{Refresh, Secret};
 use howl_protocol::close;
-use howl_protocol::{ClientMessage, ConnectPayload, IdPayload};
+use howl_protocol::{ClientMessage, ConnectPayload, ErrorCode, IdPayload};
+use liveness::Live;
 use requests::Request;
 use std::collections::VecDeque;
-
-/// Counters of things the session dropped or ignored, for diagnostics.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Stats {
-    /// Messages dropped because their (channel, seq) was already delivered.
-    pub duplicates_dropped: u64,
-    /// Messages dropped because their channel is not subscribed (e.g. after unsubscribing).
-    pub unsolicited_dropped: u64,
-    /// Frames of a type this version does not know, ignored.
-    pub unknown_ignored: u64,
-    /// Frames that could not be decoded (reported as [`Event::ProtocolViolation`]).
-    pub invalid_frames: u64,
-    /// Frames that made no sense in the current state (e.g. a second `initial`), ignored.
-    pub unexpected_ignored: u64,
-    /// Successful reconnects.
-    pub reconnects: u64,
-}
+use std::fmt;
+pub use view::Stats;
 
 /// The current socket, if any.
 #[derive(Debug)]
 enum Conn {
     /// No socket.
     None,
+    /// No socket yet: waiting for the connection token of this attempt ([`Output::GetToken`]).
+    FetchingToken {
+        request: TokenRequestId,
+        deadline: u64,
+    },
     /// A socket is opening, or open and waiting for `initial`.
     Handshaking { deadline: u64 },
     /// The handshake is done.
     Ready(Live),
 }
 
-/// Liveness bookkeeping of an open connection.
-#[derive(Debug)]
-struct Live {
-    /// When the next ping is due; `None` when pings are off.
-    next_ping: Option<u64>,
-    /// When the oldest ping not followed by any server frame was sent.
-    silent_since: Option<u64>,
-    /// Send times of pings not yet answered by a `pong`, oldest first (for the RTT).
-    pings_in_flight: VecDeque<u64>,
-}
-
 /// A Howl client session. See the [crate documentation](crate) for how to drive it.
-#[derive(Debug)]
 pub struct ClientSession {
     config: ClientConfig,
     rng: Rng,
@@ -67,6 +54,8 @@ pub struct ClientSession {
     id: Option<String>,
     /// Channels the application wants → whether the current connection confirmed them.
     channels: VecMap<bool>,
+    /// Channels the server subscribed the current connection to (`subscribed`).
+    server_channels: VecMap<()>,
     /// Channels whose `channel_status` notices the application wants.
     watches: VecMap<()>,
     requests: Vec<Request>,
@@ -75,8 +64,38 @@ pub struct ClientSession {
     /// Connection attempts started since the last successful handshake.
     attempt: u32,
     reconnect_at: Option<u64>,
+    /// The connection token fetched for the current attempt, until `connect` carries it.
+    token: Option<Secret>,
+    /// When to renew that token (on the caller's clock), once its connection is ready.
+    token_refresh_at: Option<u64>,
+    /// Subscription tokens asked for on the current connection: request → channel.
+    subscription_tokens: Vec<(TokenRequestId, String)>,
+    /// The message of the `unauthorized` or `token_expired` error the server sent before
+    /// closing the current connection.
+    auth_error: Option<(ErrorCode, String)>,
     out: VecDeque<Output>,
     stats: Stats,
+}
+
+// By hand: the pending outputs may hold frames with tokens, which never appear in debug
+// output (logs).
+impl fmt::Debug for ClientSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientSession")
+            .field("config", &self.config)
+            .field("state", &self.state)
+            .field("conn", &self.conn)
+            .field("id", &self.id)
+            .field("channels", &self.channels)
+            .field("server_channels", &self.server_channels)
+            .field("watches", &self.watches)
+            .field("requests", &self.requests)
+            .field("attempt", &self.attempt)
+            .field("reconnect_at", &self.reconnect_at)
+            .field("token", &self.token)
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ClientSession {
@@ -91,87 +110,32 @@ impl ClientSession {
             conn: Conn::None,
             id: None,
             channels: VecMap::default(),
+            server_channels: VecMap::default(),
             watches: VecMap::default(),
             requests: Vec::new(),
             next_request: 1,
             dedup: Dedup::default(),
             attempt: 0,
             reconnect_at: None,
+            token: None,
+            token_refresh_at: None,
+            subscription_tokens: Vec::new(),
+            auth_error: None,
             out: VecDeque::new(),
             stats: Stats::default(),
         })
     }
 
-    /// The settings.
-    pub fn config(&self) -> &ClientConfig {
-        &self.config
-    }
-
-    /// The connection state.
-    pub fn state(&self) -> ConnectionState {
-        self.state
-    }
-
-    /// The id the server assigned to the current connection (a new one after each
-    /// reconnect); `None` unless open.
-    pub fn id(&self) -> Option<&str> {
-        self.id.as_deref()
-    }
-
-    /// Channels in the subscription set, in the order first subscribed, each with whether the
-    /// current connection has confirmed it.
-    pub fn subscriptions(&self) -> impl Iterator<Item = (&str, bool)> {
-        self.channels.iter().map(|(c, confirmed)| (c, *confirmed))
-    }
-
-    /// Watched channels.
-    pub fn watches(&self) -> impl Iterator<Item = &str> {
-        self.watches.keys()
-    }
-
-    /// Reconnect attempts started since the connection was last open (0 while open).
-    pub fn reconnect_attempt(&self) -> u32 {
-        self.attempt
-    }
-
-    /// Diagnostic counters.
-    pub fn stats(&self) -> &Stats {
-        &self.stats
-    }
-
-    /// The next output to carry out, in order; call until `None` after every input.
-    pub fn poll_output(&mut self) -> Option<Output> {
-        self.out.pop_front()
-    }
-
-    /// When [`ClientSession::tick`] must be called next (an absolute time on the caller's clock);
-    /// `None` when no timer is needed (closed and idle).
-    pub fn next_deadline(&self) -> Option<u64> {
-        let mut deadlines = vec![self.reconnect_at];
-        match &self.conn {
-            Conn::None => {}
-            Conn::Handshaking { deadline } => deadlines.push(Some(*deadline)),
-            Conn::Ready(live) => {
-                deadlines.push(live.next_ping);
-                deadlines.push(
-                    live.silent_since
-                        .map(|t| t.saturating_add(self.config.pong_timeout_ms)),
-                );
-            }
-        }
-        deadlines.extend(self.requests.iter().map(|r| Some(r.deadline)));
-        deadlines.into_iter().flatten().min()
-    }
-
-    /// Starts connecting (only from [`ConnectionState::Closed`]; otherwise does nothing).
-    /// The subscription set survives a give-up, so connecting again re-subscribes it.
+    /// Starts connecting (only from [`ConnectionState::Closed`]; otherwise does nothing):
+    /// asks for a socket, or with [`TokenSource::GetToken`] first for a token. The
+    /// subscription set survives a give-up, so connecting again re-subscribes it.
     pub fn connect(&mut self, now: u64) {
         if self.state != ConnectionState::Closed {
             return;
         }
         self.attempt = 0;
         self.set_state(ConnectionState::Connecting);
-        self.open_socket(now);
+        self.start_attempt(now);
     }
 
     /// The socket asked for with [`Output::OpenSocket`] is open. The handshake continues when
@@ -179,21 +143,29 @@ impl ClientSession {
     pub fn on_open(&mut self, _now: u64) {}
 
     /// The current socket closed (or failed to open) with `code` (1006 if abnormal). Every
-    /// code but 1000 (the protocol's normal end, after which a client must not come back)
-    /// leads to a reconnect when the policy allows.
+    /// code leads to a reconnect when the policy allows, except 1000 (the protocol's normal
+    /// end, after which a client must not come back), 4003 (the token was refused: the
+    /// session closes with [`CloseReason::Unauthorized`]) and 4004 (the token expired) when
+    /// there is no way to get a new token ([`CloseReason::TokenExpired`]).
     pub fn on_close(&mut self, code: u16, now: u64) {
-        if matches!(self.conn, Conn::None) {
+        if !self.has_socket() {
             return;
         }
         self.lose_connection(LostReason::Closed { code }, now);
     }
 
-    /// Runs every timer that is due at `now`: handshake timeout, ping, pong timeout, request
-    /// timeouts, reconnect.
+    /// Runs every timer that is due at `now`: token and handshake timeouts, ping, pong
+    /// timeout, token renewal, request timeouts, reconnect.
     pub fn tick(&mut self, now: u64) {
         self.expire_requests(now);
         match &mut self.conn {
             Conn::None => {}
+            Conn::FetchingToken { deadline, .. } => {
+                if now >= *deadline {
+                    let waited = self.config.handshake_timeout_ms;
+                    self.token_unavailable(format!("no connection token within {waited} ms"), now);
+                }
+            }
             Conn::Handshaking { deadline } => {
                 if now >= *deadline {
                     self.out.push_back(Output::Close {
@@ -203,33 +175,13 @@ impl ClientSession {
                     self.lose_connection(LostReason::HandshakeTimeout, now);
                 }
             }
-            Conn::Ready(live) => {
-                let pong_timeout = self.config.pong_timeout_ms;
-                if live
-                    .silent_since
-                    .is_some_and(|t| now >= t.saturating_add(pong_timeout))
-                {
-                    self.out.push_back(Output::Close {
-                        code: close::HEARTBEAT_TIMEOUT,
-                        reason: "ping timeout",
-                    });
-                    self.lose_connection(LostReason::PingTimeout, now);
-                } else if live.next_ping.is_some_and(|t| now >= t) {
-                    live.next_ping = Some(now.saturating_add(self.config.ping_interval_ms));
-                    live.silent_since.get_or_insert(now);
-                    if live.pings_in_flight.len() >= 16 {
-                        live.pings_in_flight.pop_front();
-                    }
-                    live.pings_in_flight.push_back(now);
-                    let id = self.id.clone().unwrap_or_default();
-                    self.send(ClientMessage::Ping(IdPayload::new(id)));
-                }
-            }
+            Conn::Ready(_) => self.tick_liveness(now),
         }
+        self.tick_refresh(now);
         if self.reconnect_at.is_some_and(|t| now >= t) {
             self.reconnect_at = None;
             self.attempt += 1;
-            self.open_socket(now);
+            self.start_attempt(now);
         }
     }
 
@@ -243,7 +195,7 @@ impl ClientSession {
         if let (Conn::Ready(_), Some(id)) = (&self.conn, self.id.clone()) {
             self.send(ClientMessage::Disconnect(IdPayload::new(id)));
         }
-        if !matches!(self.conn, Conn::None) {
+        if self.has_socket() {
             self.out.push_back(Output::Close {
                 code: close::NORMAL,
                 reason: "client disconnect",
@@ -262,32 +214,66 @@ impl ClientSession {
         self.out.push_back(Output::OpenSocket);
     }
 
-    /// `initial` arrived: finish the handshake and restore the subscription set.
+    /// Whether a socket is opening or open (the caller reports about it).
+    fn has_socket(&self) -> bool {
+        matches!(self.conn, Conn::Handshaking { .. } | Conn::Ready(_))
+    }
+
+    /// `initial` arrived: send `connect` (with the token) and restore the subscription set.
+    /// Without a token the session is open now. With one it opens once the server answers
+    /// a ping sent right behind `connect`: the server handles frames in order, so that `pong`
+    /// means it accepted the token, while a refused token gets `error` and close 4003 or 4004
+    /// instead (and the session never reports a connection the server is about to refuse).
     fn handshake_done(&mut self, id: String, now: u64) {
-        let interval = self.config.ping_interval_ms;
-        self.conn = Conn::Ready(Live {
-            next_ping: (interval > 0).then(|| now.saturating_add(interval)),
-            silent_since: None,
-            pings_in_flight: VecDeque::new(),
-        });
-        self.send(ClientMessage::Connect(ConnectPayload::new(id.clone())));
+        let refresh = self
+            .token_refresh_at
+            .take()
+            .map_or(Refresh::Idle, Refresh::At);
+        self.conn = Conn::Ready(Live::new(self.config.ping_interval_ms, refresh, now));
+        let token = match &self.config.token {
+            TokenSource::None => None,
+            TokenSource::Static(token) => Some(token.clone()),
+            TokenSource::GetToken => self.token.take().map(Secret::expose),
+        };
+        let authenticating = token.is_some();
+        self.send(ClientMessage::Connect(ConnectPayload {
+            id: id.clone(),
+            token,
+            reference: None,
+        }));
         self.id = Some(id);
+        self.restore_subscriptions(now);
+        if authenticating {
+            self.ping(now);
+            if let Conn::Ready(live) = &mut self.conn {
+                live.authenticating = true;
+            }
+        } else {
+            self.opened();
+        }
+    }
+
+    /// The connection is ready, and accepted: the session is open.
+    fn opened(&mut self) {
         if self.state == ConnectionState::Reconnecting {
             self.stats.reconnects += 1;
         }
         self.attempt = 0;
-        self.restore_subscriptions(now);
         self.set_state(ConnectionState::Open);
     }
 
-    /// The current connection is gone (its socket is closed or being closed): reconnect or
-    /// close according to the policy.
+    /// The current connection is gone (its socket is closed or being closed, or it never
+    /// got a token): reconnect or close according to the close code and the policy.
     fn lose_connection(&mut self, reason: LostReason, now: u64) {
         self.conn = Conn::None;
         self.id = None;
         self.out
             .push_back(Output::Event(Event::ConnectionLost(reason.clone())));
         self.connection_dropped();
+        if let Some(final_reason) = self.refused(&reason) {
+            self.close(final_reason);
+            return;
+        }
         let policy = &self.config.reconnect;
         let next = self.attempt + 1;
         if matches!(reason, LostReason::Closed { code } if !close::should_reconnect(code)) {
@@ -315,12 +301,17 @@ impl ClientSession {
         self.conn = Conn::None;
         self.id = None;
         self.reconnect_at = None;
+        self.token = None;
+        self.token_refresh_at = None;
+        self.auth_error = None;
         for request in std::mem::take(&mut self.requests) {
             self.finish(request, Err(ClientError::Closed));
         }
         for confirmed in self.channels.values_mut() {
             *confirmed = false;
         }
+        self.server_channels.clear();
+        self.subscription_tokens.clear();
         self.out.push_back(Output::Event(Event::Closed(reason)));
         self.set_state(ConnectionState::Closed);
     }
@@ -343,6 +334,12 @@ impl ClientSession {
 
     fn next_request_id(&mut self) -> RequestId {
         let id = RequestId(self.next_request);
+        self.next_request += 1;
+        id
+    }
+
+    fn next_token_request(&mut self) -> TokenRequestId {
+        let id = TokenRequestId(self.next_request);
         self.next_request += 1;
         id
     }

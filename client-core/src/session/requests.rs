@@ -1,8 +1,9 @@
 //! The application's commands, the subscription set and pending requests.
 //!
 //! Invariant while the connection is ready: every channel in the set that is not confirmed
-//! has a subscribe frame in flight and at least one pending [`Request`] for it. Concurrent
-//! requests for the same channel and kind share one frame and one confirmation.
+//! has a subscribe frame (or a request for its subscription token) in flight and at least one
+//! pending [`Request`] for it. Concurrent requests for the same channel and kind share one
+//! frame and one confirmation.
 
 use super::ClientSession;
 use crate::error::ClientError;
@@ -33,7 +34,9 @@ pub(super) struct Request {
 
 impl ClientSession {
     /// Adds `channel` (default: [`DEFAULT_CHANNEL`]) to the subscription set and asks the
-    /// server for it now, or as soon as the connection opens. The outcome arrives as
+    /// server for it now, or as soon as the connection opens (with
+    /// [`crate::ClientConfig::get_subscription_token`], once its token arrives). The outcome
+    /// arrives as
     /// [`Event::RequestDone`] with the returned id: `Ok` on `subscribe_confirmation`, an error
     /// on a matching `error` frame, on timeout, or when the session closes. Subscribing to a
     /// channel already confirmed succeeds at once without a frame.
@@ -51,15 +54,16 @@ impl ClientSession {
                 self.channels.insert(channel, false);
                 self.add_request(Some(id), Kind::Subscribe, channel, now);
                 if self.is_ready() {
-                    self.send_subscription(Kind::Subscribe, channel);
+                    self.request_subscription(channel);
                 }
             }
         }
         id
     }
 
-    /// Removes `channel` (default: [`DEFAULT_CHANNEL`]) from the subscription set at once (no
-    /// more of its messages are delivered) and tells the server when connected. The outcome
+    /// Removes `channel` (default: [`DEFAULT_CHANNEL`]) from the subscription set, or from
+    /// the channels the server subscribed, at once (no more of its messages are delivered)
+    /// and tells the server when connected. The outcome
     /// arrives as [`Event::RequestDone`]: `Ok` on `unsubscribe_confirmation`, or at once
     /// when there is no connection (the server forgets subscriptions with the connection) or
     /// the channel was not subscribed. A subscribe of the channel still waiting for a
@@ -71,16 +75,20 @@ impl ClientSession {
             self.emit(Event::RequestDone { id, result: Err(e) });
             return id;
         }
-        let was_subscribed = self.channels.remove(channel).is_some();
+        let in_set = self.channels.remove(channel).is_some();
+        let by_server = self.server_channels.remove(channel).is_some();
+        let was_subscribed = in_set || by_server;
         self.dedup.forget(channel);
-        if !self.is_ready() {
+        // Waiting for its subscription token: the server has not heard of it yet.
+        let never_sent = self.forget_subscription_token(channel);
+        if !self.is_ready() || never_sent {
             for request in self.take_requests(Kind::Subscribe, channel) {
                 self.finish(request, Err(ClientError::Cancelled));
             }
             self.emit(Event::RequestDone { id, result: Ok(()) });
         } else if was_subscribed {
             self.add_request(Some(id), Kind::Unsubscribe, channel, now);
-            self.send_subscription(Kind::Unsubscribe, channel);
+            self.send_subscription(Kind::Unsubscribe, channel, None);
         } else if self.has_pending(Kind::Unsubscribe, channel) {
             self.add_request(Some(id), Kind::Unsubscribe, channel, now);
         } else {
@@ -153,14 +161,15 @@ impl ClientSession {
         Ok(())
     }
 
-    /// After a handshake: subscribe every channel of the set again and renew watches.
+    /// After a handshake: subscribe every channel of the set again and renew watches. Channels
+    /// the server subscribes by itself (`subscribed`) are not in the set, and are left to it.
     pub(super) fn restore_subscriptions(&mut self, now: u64) {
         let channels: Vec<String> = self.channels.keys().map(str::to_owned).collect();
         for channel in channels {
             if !self.has_pending(Kind::Subscribe, &channel) {
                 self.add_request(None, Kind::Subscribe, &channel, now);
             }
-            self.send_subscription(Kind::Subscribe, &channel);
+            self.request_subscription(&channel);
         }
         let id = self.id.clone().unwrap_or_default();
         let watches: Vec<String> = self.watches.keys().map(str::to_owned).collect();
@@ -174,11 +183,15 @@ impl ClientSession {
     }
 
     /// The connection is gone, and with it the server's subscriptions: nothing is confirmed,
+    /// the server-side channels are gone (the next connection's server subscribes them
+    /// again), subscription tokens asked for are moot (the next connection asks again),
     /// pending unsubscribes are done, and subscribes of channels since unsubscribed are moot.
     pub(super) fn connection_dropped(&mut self) {
         for confirmed in self.channels.values_mut() {
             *confirmed = false;
         }
+        self.server_channels.clear();
+        self.subscription_tokens.clear();
         for request in std::mem::take(&mut self.requests) {
             match request.kind {
                 Kind::Unsubscribe => self.finish(request, Ok(())),
@@ -212,7 +225,8 @@ impl ClientSession {
     }
 
     /// An `error` frame: rejects the pending requests it answers (matched by `request` and
-    /// `channel`), or reports it as [`Event::ServerError`].
+    /// `channel`), keeps a refused connection token's reason for the close that follows, or
+    /// reports it as [`Event::ServerError`].
     pub(super) fn on_error(&mut self, payload: ErrorPayload) {
         let kind = match payload.request.as_deref() {
             Some("subscribe") => Some(Kind::Subscribe),
@@ -242,6 +256,9 @@ impl ClientSession {
                 }
             }
         }
+        if kind.is_none() && self.note_auth_error(payload.code, &payload.message) {
+            return;
+        }
         self.emit(Event::ServerError(payload));
     }
 
@@ -260,8 +277,8 @@ impl ClientSession {
             {
                 self.channels.remove(&request.channel);
                 self.dedup.forget(&request.channel);
-                if self.is_ready() {
-                    self.send_subscription(Kind::Unsubscribe, &request.channel);
+                if self.is_ready() && !self.forget_subscription_token(&request.channel) {
+                    self.send_subscription(Kind::Unsubscribe, &request.channel, None);
                 }
             }
             let timeout = self.config.request_timeout_ms;
@@ -300,7 +317,7 @@ impl ClientSession {
         });
     }
 
-    fn has_pending(&self, kind: Kind, channel: &str) -> bool {
+    pub(super) fn has_pending(&self, kind: Kind, channel: &str) -> bool {
         self.requests
             .iter()
             .any(|r| r.kind == kind && r.channel == channel)
@@ -313,7 +330,7 @@ impl ClientSession {
             .map(|r| r.channel.clone())
     }
 
-    fn take_requests(&mut self, kind: Kind, channel: &str) -> Vec<Request> {
+    pub(super) fn take_requests(&mut self, kind: Kind, channel: &str) -> Vec<Request> {
         let (matched, rest) = std::mem::take(&mut self.requests)
             .into_iter()
             .partition(|r| r.kind == kind && r.channel == channel);
@@ -321,11 +338,12 @@ impl ClientSession {
         matched
     }
 
-    fn send_subscription(&mut self, kind: Kind, channel: &str) {
+    /// Sends `subscribe` (with its subscription `token`, if any) or `unsubscribe`.
+    pub(super) fn send_subscription(&mut self, kind: Kind, channel: &str, token: Option<String>) {
         let payload = SubscriptionPayload {
             id: self.id.clone().unwrap_or_default(),
             channel: Some(channel.to_owned()),
-            token: None,
+            token,
             reference: None,
         };
         self.send(match kind {

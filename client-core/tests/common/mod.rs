@@ -29,7 +29,55 @@ pub fn config() -> ClientConfig {
             jitter: 0.0,
             max_attempts: None,
         },
+        token: TokenSource::None,
+        get_subscription_token: false,
     }
+}
+
+/// The caller's wall clock (Unix ms) at session time 0: tests pass `UNIX0 + d.now`.
+pub const UNIX0: u64 = 1_700_000_000_000;
+
+/// A JWT with these claims (JSON text) and a signature the client never checks.
+pub fn jwt(claims: &str) -> String {
+    format!(
+        "{}.{}.c2lnbmF0dXJl",
+        base64url(br#"{"alg":"HS256","typ":"JWT"}"#),
+        base64url(claims.as_bytes())
+    )
+}
+
+/// A JWT for "alice" expiring `secs` seconds after the Unix time `unix_ms`.
+pub fn jwt_expiring(unix_ms: u64, secs: u64) -> String {
+    jwt(&format!(
+        r#"{{"sub":"alice","exp":{}}}"#,
+        unix_ms / 1000 + secs
+    ))
+}
+
+fn base64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// The token requests among `outputs`.
+pub fn token_requests(outputs: &[Output]) -> Vec<TokenRequestId> {
+    outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::GetToken(request) => Some(*request),
+            _ => None,
+        })
+        .collect()
 }
 
 pub fn id_of(n: u32) -> String {
@@ -152,21 +200,41 @@ impl Driver {
         std::iter::from_fn(|| self.s.poll_output()).collect()
     }
 
-    /// Reports the socket open and the server's `initial`; returns the outputs.
-    pub fn handshake(&mut self) -> Vec<Output> {
+    /// Reports the socket open and the server's `initial`; returns the outputs. Without a
+    /// token the session is open then; with one it waits for the server's verdict.
+    pub fn initial(&mut self) -> Vec<Output> {
         self.handshakes += 1;
         self.s.on_open(self.now);
         let initial = ServerMessage::Initial(InitialPayload {
             id: id_of(self.handshakes),
         });
         self.s.on_frame(&initial.to_json(), self.now);
-        let out = self.drain();
+        self.drain()
+    }
+
+    /// `initial`, then, if the session sent a token, the `pong` by which the server accepts
+    /// it; returns the outputs of both.
+    pub fn handshake(&mut self) -> Vec<Output> {
+        let mut out = self.initial();
+        if self.s.state() != ConnectionState::Open {
+            let id = self.s.id().unwrap().to_owned();
+            assert_eq!(sent(&out).last(), Some(&ping(&id)), "{out:?}");
+            out.extend(self.frame(&pong(1)));
+        }
         assert_eq!(self.s.state(), ConnectionState::Open, "{out:?}");
         out
     }
 
     pub fn frame(&mut self, text: &str) -> Vec<Output> {
         self.s.on_frame(text, self.now);
+        self.drain()
+    }
+
+    /// Answers a [`Output::GetToken`] at the current time.
+    pub fn provide(&mut self, request: TokenRequestId, token: Result<&str, &str>) -> Vec<Output> {
+        let token = token.map(str::to_owned).map_err(str::to_owned);
+        self.s
+            .provide_token(request, token, self.now, UNIX0 + self.now);
         self.drain()
     }
 
@@ -218,4 +286,74 @@ impl Driver {
         let out = self.frame(&subscribed(channel));
         assert_eq!(done(&out), [(req, Ok(()))]);
     }
+}
+
+// Secured mode: tokens and their frames.
+
+/// Settings that get connection tokens with `Output::GetToken`.
+pub fn get_token() -> ClientConfig {
+    ClientConfig {
+        token: TokenSource::GetToken,
+        ..config()
+    }
+}
+
+pub fn connect_frame(id: &str, token: &str) -> String {
+    format!(r#"{{"type":"connect","payload":{{"id":"{id}","token":"{token}"}}}}"#)
+}
+
+/// What a session with a token sends on `initial`: `connect`, and the ping whose `pong` shows
+/// the server accepted the token.
+pub fn connect_and_ping(id: &str, token: &str) -> [String; 2] {
+    [connect_frame(id, token), ping(id)]
+}
+
+pub fn refresh_frame(id: &str, token: &str) -> String {
+    format!(r#"{{"type":"refresh","payload":{{"id":"{id}","token":"{token}"}}}}"#)
+}
+
+/// An `error` frame; `request` is absent (`""`) for the server's expiry notice.
+pub fn error_frame(code: &str, request: &str, message: &str) -> String {
+    let request = if request.is_empty() {
+        String::new()
+    } else {
+        format!(r#","request":"{request}""#)
+    };
+    format!(r#"{{"type":"error","payload":{{"code":"{code}","message":"{message}"{request}}}}}"#)
+}
+
+/// Starts connecting with getToken and answers the first request with `token`: the socket
+/// opens.
+pub fn start_with(d: &mut Driver, token: &str) {
+    d.s.connect(d.now);
+    let out = d.drain();
+    let [request] = token_requests(&out)[..] else {
+        panic!("one token request: {out:?}");
+    };
+    assert!(
+        !out.contains(&Output::OpenSocket),
+        "no socket before the token"
+    );
+    assert_eq!(d.provide(request, Ok(token)), [Output::OpenSocket]);
+}
+
+/// `start_with`, then the handshake in which the server accepts the token; its outputs.
+pub fn open_with(d: &mut Driver, token: &str) -> Vec<Output> {
+    start_with(d, token);
+    d.handshake()
+}
+
+/// Runs the timers up to the next token request (at most `within` ms ahead) and stops there:
+/// the request's time and id.
+pub fn next_token_request(d: &mut Driver, within: u64) -> (u64, TokenRequestId) {
+    let end = d.now + within;
+    while let Some(deadline) = d.s.next_deadline().filter(|t| *t <= end) {
+        d.now = deadline;
+        d.s.tick(d.now);
+        let out = d.drain();
+        if let [request] = token_requests(&out)[..] {
+            return (d.now, request);
+        }
+    }
+    panic!("no token request within {within} ms");
 }

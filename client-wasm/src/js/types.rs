@@ -1,0 +1,93 @@
+//! The TypeScript declarations of the JavaScript API that wasm-bindgen cannot derive: the
+//! options objects, messages and errors.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** Connection state. */
+export type HowlState = "connecting" | "open" | "reconnecting" | "closed";
+
+/** Options of `HowlClient.connect` / `new HowlClient`; every field is optional. */
+export interface HowlOptions {
+  /** Ping interval in ms (default 5000); 0 turns pings and dead-connection detection off. */
+  pingIntervalMs?: number;
+  /** After a ping, how long the server may stay silent before the connection counts as lost (default 10000). */
+  pongTimeoutMs?: number;
+  /** How long subscribe/unsubscribe wait for the server's confirmation (default 10000). */
+  requestTimeoutMs?: number;
+  /** How long opening the socket and receiving the server's `initial` may take (default 10000);
+   * with `getToken`, also how long `getToken` may take before each attempt. */
+  handshakeTimeoutMs?: number;
+  /** Largest encoded publish frame in bytes (default 65536); 0 means no client-side limit. */
+  maxFrameBytes?: number;
+  /** Reconnect after a lost connection (default true). */
+  reconnect?: boolean;
+  /** Delay before the first reconnect attempt in ms (default 500). */
+  reconnectInitialDelayMs?: number;
+  /** Longest delay between attempts in ms (default 10000). */
+  reconnectMaxDelayMs?: number;
+  /** Growth factor of the delay, ≥ 1 (default 2). */
+  reconnectMultiplier?: number;
+  /** Fraction in [0, 1] by which each delay is randomly shortened (default 0.5). */
+  reconnectJitter?: number;
+  /** Consecutive failed attempts before giving up; null retries forever (default null). */
+  reconnectMaxAttempts?: number | null;
+  /** Connection token (JWT) for a hub in secured mode, the same on every connection. It
+   * cannot be renewed: when it expires the client closes with "token_expired". Not with
+   * `getToken`. */
+  token?: string;
+  /** Gets a connection token: called before every connection attempt (so never an expired
+   * token again after close 4004) and shortly before the current token's `exp`, when the
+   * client sends it in `refresh` and the connection goes on. A rejection or no token is
+   * reported to `onError` as "token_unavailable"; the attempt is retried with backoff (before
+   * `exp`: the server closes with 4004 and the client reconnects with a new token). */
+  getToken?: () => Promise<string> | string;
+  /** Gets a subscription token for `channel` (namespaces whose `subscribe` rule is "token"):
+   * called before every subscribe, re-subscriptions after a reconnect included. null or
+   * undefined: the channel needs none. A rejection fails that subscribe ("token_unavailable"). */
+  getSubscriptionToken?: (channel: string) => Promise<string | null | undefined> | string | null | undefined;
+}
+
+/** A message pushed on a subscribed channel. */
+export interface HowlMessage {
+  channel: string;
+  /** The published JSON value, unchanged. */
+  data: unknown;
+  /** Per-channel sequence number (0: published into Redis without one, "not numbered"). */
+  seq: number;
+  /** When the server accepted it, ms since the Unix epoch. */
+  time: number;
+}
+
+/** Every error the SDK throws, rejects with or reports is an `Error` with a stable `code`:
+ * a server code (e.g. "invalid_channel", "rate_limited", "too_many_subscriptions",
+ * "permission_denied", and "unauthorized" or "token_expired" when the server refused the
+ * connection token for good) or one of "timeout", "closed", "not_connected",
+ * "message_too_large", "cancelled", "connection_failed", "invalid_config", "invalid_url",
+ * "invalid_options", "invalid_data", "protocol_violation", "token_unavailable". */
+export interface HowlError extends Error {
+  code: string;
+  /** For errors reported by the server: the rejected request's type, when known. */
+  request?: string;
+  /** The channel concerned, when known. */
+  channel?: string;
+}
+
+/** Options of `publish`. */
+export interface PublishOptions {
+  /** Do not deliver the message back to this client (default false). */
+  excludeSelf?: boolean;
+}
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `HowlOptions` (see the TypeScript section above).
+    #[wasm_bindgen(typescript_type = "HowlOptions")]
+    pub type HowlOptions;
+
+    /// `PublishOptions` (see the TypeScript section above).
+    #[wasm_bindgen(typescript_type = "PublishOptions")]
+    pub type PublishOptions;
+}
