@@ -127,8 +127,8 @@ impl fmt::Display for LostReason {
 pub enum CloseReason {
     /// The application called `disconnect`.
     Disconnected,
-    /// The server ended the session normally (close code 1000: the protocol's "do not
-    /// reconnect").
+    /// The server ended the session and does not want the client back: close 1000 (the
+    /// protocol's normal end) or 4006 (the backend disconnected the user).
     EndedByServer,
     /// The connection was lost and reconnecting is disabled.
     ReconnectDisabled(LostReason),
@@ -152,7 +152,10 @@ impl fmt::Display for CloseReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Disconnected => write!(f, "disconnected by the application"),
-            Self::EndedByServer => write!(f, "the server ended the session (code 1000)"),
+            Self::EndedByServer => write!(
+                f,
+                "the server ended the session and does not want it back (close 1000 or 4006)"
+            ),
             Self::ReconnectDisabled(lost) => write!(f, "{lost}, and reconnecting is disabled"),
             Self::AttemptsExhausted { attempts, last } => {
                 write!(

@@ -247,23 +247,27 @@ fn a_pending_subscribe_survives_the_drop_and_completes_after_reconnect() {
 }
 
 #[test]
-fn a_normal_close_by_the_server_ends_the_session_without_reconnecting() {
-    let mut d = Driver::open(config());
-    let (req, _) = d.subscribe(Some("news"));
-    let out = d.close(1000);
-    assert_eq!(
-        events(&out),
-        [
-            Event::ConnectionLost(LostReason::Closed { code: 1000 }),
-            Event::RequestDone {
-                id: req,
-                result: Err(ClientError::Closed)
-            },
-            Event::Closed(CloseReason::EndedByServer),
-            Event::StateChanged(ConnectionState::Closed),
-        ]
-    );
-    assert_eq!(d.s.next_deadline(), None);
+fn a_normal_close_or_a_disconnect_by_the_server_ends_the_session_without_reconnecting() {
+    // 1000: the protocol's normal end; 4006: the backend disconnected the user.
+    for code in [1000, 4006] {
+        let mut d = Driver::open(config());
+        let (req, _) = d.subscribe(Some("news"));
+        let out = d.close(code);
+        assert_eq!(
+            events(&out),
+            [
+                Event::ConnectionLost(LostReason::Closed { code }),
+                Event::RequestDone {
+                    id: req,
+                    result: Err(ClientError::Closed)
+                },
+                Event::Closed(CloseReason::EndedByServer),
+                Event::StateChanged(ConnectionState::Closed),
+            ],
+            "code {code}"
+        );
+        assert_eq!(d.s.next_deadline(), None);
+    }
 }
 
 #[test]

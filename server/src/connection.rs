@@ -553,9 +553,9 @@ impl Connection {
             // A refused client may have sent frames right behind the refused one (the SDK pings
             // behind `connect`). Closing the TCP connection with those unread makes the kernel
             // answer with a reset, and a browser then reports 1006 instead of 4003/4004, the
-            // codes that decide whether it may reconnect. So finish the closing handshake: read
-            // (and drop) what the client sent until its close frame.
-            if matches!(end, End::AuthFailed(_)) {
+            // codes that decide whether it may reconnect (as does 4006). So finish the closing
+            // handshake: read (and drop) what the client sent until its close frame.
+            if matches!(end, End::AuthFailed(_) | End::Disconnected) {
                 while let Some(Ok(message)) = socket.recv().await {
                     if matches!(message, Message::Close(_)) {
                         break;
