@@ -3,7 +3,7 @@
 //! [`Handler`].
 
 use futures_util::{SinkExt, StreamExt};
-use howl_client_core::{ClientSession, Event, Output};
+use howl_client_core::{ClientConfig, ClientSession, CloseReason, Event, Output, TokenSource};
 use std::future::Future;
 use std::time::Duration;
 use tokio::net::TcpStream;
@@ -13,6 +13,15 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use tracing::debug;
+
+/// The tools' session settings: the defaults, with `token` (if any) as the connection token
+/// sent on every connection.
+pub fn client_config(token: Option<&str>) -> ClientConfig {
+    ClientConfig {
+        token: token.map_or(TokenSource::None, |t| TokenSource::Static(t.to_owned())),
+        ..ClientConfig::default()
+    }
+}
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -50,13 +59,15 @@ pub trait Handler {
 }
 
 /// Drives `session` against `url` until `shutdown` completes, the handler is finished or the
-/// session closes for good; then disconnects cleanly.
+/// session closes for good; then disconnects cleanly. Returns why the session closed when it
+/// closed on its own (e.g. the hub refused the token), `None` after `shutdown` or `finished`.
 pub async fn run<H: Handler>(
     url: &str,
     mut session: ClientSession,
     handler: &mut H,
     shutdown: impl Future<Output = ()>,
-) {
+) -> Option<CloseReason> {
+    let mut closed = None;
     let epoch = Instant::now();
     let now = || epoch.elapsed().as_millis() as u64;
     let mut socket: Option<Socket> = None;
@@ -87,9 +98,14 @@ pub async fn run<H: Handler>(
                             .await;
                     }
                 }
-                Output::Event(event) => handler.on_event(event, &mut session, now()),
-                // The tools connect without tokens (`TokenSource::None`, no subscription
-                // tokens), so the session never asks for one.
+                Output::Event(event) => {
+                    if let Event::Closed(reason) = &event {
+                        closed = Some(reason.clone());
+                    }
+                    handler.on_event(event, &mut session, now());
+                }
+                // The tools send a static token at most (`TokenSource::Static`) and no
+                // subscription tokens, so the session never asks for one.
                 Output::GetToken(_) | Output::GetSubscriptionToken { .. } => {}
             }
         }
@@ -184,4 +200,5 @@ pub async fn run<H: Handler>(
             Output::OpenSocket | Output::GetToken(_) | Output::GetSubscriptionToken { .. } => {}
         }
     }
+    closed
 }

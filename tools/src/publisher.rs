@@ -4,7 +4,7 @@
 
 use crate::clock::now_millis;
 use crate::driver::{self, Handler};
-use howl_client_core::{ClientConfig, ClientSession, ConnectionState, Event};
+use howl_client_core::{ClientSession, ConnectionState, Event};
 use howl_protocol::validate_channel;
 use serde_json::json;
 use std::future::Future;
@@ -44,6 +44,11 @@ pub struct PubOptions {
     /// Stop after this many messages.
     #[arg(long)]
     pub count: Option<u64>,
+    /// Connection token (a JWT) for a hub in secured mode; sent on every connection. It is
+    /// not renewed: when it expires the tool stops with `token_expired`. On a hub's
+    /// `--internal-listen` address none is needed.
+    #[arg(long, env = "HOWL_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
 }
 
 /// Parses a positive number of seconds.
@@ -241,10 +246,12 @@ pub async fn run(
 ) -> anyhow::Result<u64> {
     let seed = now_millis() ^ u64::from(std::process::id());
     validate_channel(&options.channel)?;
-    let session = ClientSession::new(ClientConfig::default(), seed)?;
+    let session = ClientSession::new(driver::client_config(options.token.as_deref()), seed)?;
     let mut publisher = Publisher::new(options, source);
     info!(url = %options.url, channel = %options.channel, interval = ?options.interval, "starting");
-    driver::run(&options.url, session, &mut publisher, shutdown).await;
+    if let Some(reason) = driver::run(&options.url, session, &mut publisher, shutdown).await {
+        anyhow::bail!("the session ended: {reason}");
+    }
     Ok(publisher.published())
 }
 

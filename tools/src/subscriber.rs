@@ -3,7 +3,7 @@
 
 use crate::clock::now_millis;
 use crate::driver::{self, Handler};
-use howl_client_core::{ClientConfig, ClientSession, ConnectionState, Event, Message};
+use howl_client_core::{ClientSession, ConnectionState, Event, Message};
 use howl_protocol::validate_channel;
 use std::future::Future;
 use std::io::Write;
@@ -23,6 +23,11 @@ pub struct SubOptions {
     /// Channel to subscribe to; repeat for several (default: the quote channel).
     #[arg(long = "channel", env = "HOWL_CHANNELS", value_delimiter = ',')]
     pub channels: Vec<String>,
+    /// Connection token (a JWT) for a hub in secured mode; sent on every connection. It is
+    /// not renewed: when it expires the tool stops with `token_expired`. On a hub's
+    /// `--internal-listen` address none is needed.
+    #[arg(long, env = "HOWL_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
 }
 
 /// The latency of a message in ms: from the publisher's `sent_at` (howl-pub stamps it into
@@ -93,7 +98,7 @@ impl<W: Write> Handler for Subscriber<W> {
 }
 
 /// Runs `howl-sub`, printing to `out`, until `shutdown` completes; returns how many messages
-/// were printed.
+/// were printed, or why the session ended on its own (e.g. a refused token).
 pub async fn run<W: Write>(
     options: &SubOptions,
     out: W,
@@ -103,14 +108,16 @@ pub async fn run<W: Write>(
     for channel in &options.channels {
         validate_channel(channel)?;
     }
-    let session = ClientSession::new(ClientConfig::default(), seed)?;
+    let session = ClientSession::new(driver::client_config(options.token.as_deref()), seed)?;
     let mut subscriber = Subscriber {
         out,
         channels: options.channels.clone(),
         received: 0,
     };
     info!(url = %options.url, channels = ?options.channels, "starting");
-    driver::run(&options.url, session, &mut subscriber, shutdown).await;
+    if let Some(reason) = driver::run(&options.url, session, &mut subscriber, shutdown).await {
+        anyhow::bail!("the session ended: {reason}");
+    }
     Ok(subscriber.received)
 }
 

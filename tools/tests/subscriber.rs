@@ -49,3 +49,39 @@ async fn prints_messages_and_resubscribes_after_a_server_restart() {
     assert!(line.starts_with("other #1 latency="), "{line}");
     sub.kill().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_connects_to_a_secured_hub_and_a_refused_one_stops_the_tool() {
+    const SECRET: &str = "tools-test-secret";
+    let server = TestServer::start(&["--quote-interval", "0", "--token-secret", SECRET]).await;
+    let url = server.ws_url();
+    let claims = json!({"sub": "sub-tool", "exp": howl_testkit::token::now_secs() + 600});
+    let token = howl_testkit::token::hs256(SECRET, &claims);
+    let mut sub = Tool::spawn(
+        SUB,
+        &["--url", &url, "--channel", "news", "--token", &token],
+    );
+    // Clients may not publish in secured mode: the server API does.
+    howl_testkit::eventually("howl-sub is subscribed", || async {
+        server.subscribers("news").await == 1
+    })
+    .await;
+    let (status, _) = server
+        .post("/api/channels/news/publish", r#"{"text":"secured"}"#)
+        .await;
+    assert_eq!(status, 200);
+    let line = sub.next_output().await;
+    assert!(line.ends_with(r#"{"text":"secured"}"#), "{line}");
+    sub.kill().await;
+
+    let forged = howl_testkit::token::hs256("another-secret", &claims);
+    let refused = Tool::spawn(
+        SUB,
+        &["--url", &url, "--channel", "news", "--token", &forged],
+    );
+    let status = refused.wait().await;
+    assert!(
+        !status.success(),
+        "howl-sub kept going with a refused token"
+    );
+}
