@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 
 mode="${1:-test}"
 TRUNK_VERSION=0.21.14
+# Also in scripts/fuzz, which checks it when run on its own.
+CARGO_FUZZ_VERSION=$(sed -n 's/^CARGO_FUZZ_VERSION=//p' scripts/fuzz)
 # Pinned once, in the root Cargo.toml; this also fails (saying what to fix) if Cargo.lock or
 # Trunk.toml disagree with the pin.
 WASM_BINDGEN_VERSION=$(scripts/wasm-bindgen-version.sh --check)
@@ -33,33 +35,72 @@ apt_install() {
 
 export PATH="$HOME/.cargo/bin:$PATH"
 
+# The installs are independent, so they run at once: the downloads (Debian packages, npm, the
+# nightly toolchain) overlap the compiles, and each compile's single-threaded stretches
+# (the final crates, linking) overlap the others'. Each job logs to its own file, shown when
+# it fails.
+jobs_dir=$(mktemp -d)
+trap 'rm -rf "$jobs_dir"' EXIT
+pids=()
+names=()
+start_job() {
+  local name=$1
+  shift
+  log "$name"
+  ("$@") >"$jobs_dir/${#names[@]}.log" 2>&1 &
+  pids+=($!)
+  names+=("$name")
+}
+
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
-  log "rustup target add wasm32-unknown-unknown"
-  rustup target add wasm32-unknown-unknown
+  start_job "rustup target add wasm32-unknown-unknown" rustup target add wasm32-unknown-unknown
 fi
 
 if ! trunk --version 2>/dev/null | grep -q " $TRUNK_VERSION\$"; then
-  log "cargo install trunk $TRUNK_VERSION (takes ~5 minutes once)"
   # --debug: trunk only orchestrates builds, so an unoptimised binary loses nothing we can
   # measure, and it compiles in 4 m 43 s instead of ~8 min on 2 cores (measured 2026-12-05).
-  cargo install trunk --version "$TRUNK_VERSION" --locked --debug --quiet
+  start_job "cargo install trunk $TRUNK_VERSION (a few minutes, once)" \
+    cargo install trunk --version "$TRUNK_VERSION" --locked --debug --quiet
 fi
 
 if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; then
-  log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (takes ~3 minutes once)"
-  # --locked fails for this version: a dependency pinned in its lock file is gone from the registry.
-  cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --quiet
+  # --locked fails for this version: a dependency pinned in its lock file is gone from the
+  # registry.
+  start_job "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)" \
+    cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --quiet
 fi
 
 # wasm-opt from npm binaryen@132: Debian's binaryen (108) produces broken wasm for today's
 # wasm-bindgen output, so it must never be used.
 if [ ! -x node_modules/.bin/wasm-opt ] || ! node_modules/.bin/wasm-opt --version | grep -q "version 132" \
   || [ ! -f node_modules/jsonwebtoken/package.json ]; then
-  log "npm ci (binaryen 132 for wasm-opt; jsonwebtoken for the security guide's test)"
-  npm ci --no-audit --no-fund --silent
+  start_job "npm ci (binaryen 132 for wasm-opt; jsonwebtoken for the security guide's test)" \
+    npm ci --no-audit --no-fund --silent
 fi
 
 if [ "$mode" = test ]; then
-  apt_install redis-server chromium chromium-driver
+  apt_missing=()
+  for pkg in redis-server chromium chromium-driver; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || apt_missing+=("$pkg")
+  done
+  if [ ${#apt_missing[@]} -gt 0 ]; then
+    start_job "apt-get install ${apt_missing[*]}" apt_install "${apt_missing[@]}"
+  fi
+  # The fuzz smoke run's tools (scripts/fuzz installs them too, when run on its own).
+  if ! rustup toolchain list | grep -q '^nightly' \
+    || ! cargo fuzz --version 2>/dev/null | grep -q " $CARGO_FUZZ_VERSION\$"; then
+    start_job "nightly toolchain and cargo-fuzz $CARGO_FUZZ_VERSION (for the fuzz smoke run)" \
+      scripts/fuzz --install-only
+  fi
 fi
+
+failed=0
+for i in "${!pids[@]}"; do
+  if ! wait "${pids[$i]}"; then
+    log "FAILED: ${names[$i]}"
+    cat "$jobs_dir/$i.log" >&2
+    failed=1
+  fi
+done
+[ $failed = 0 ] || exit 1
 log "tools ready"
