@@ -7,6 +7,9 @@
 //! the client refresh early or too late, which the server answers exactly as it would answer
 //! any other client (close 4004 at the real expiry, then a reconnect with a fresh token).
 
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use base64::Engine;
 use std::fmt;
 
 /// Where the connection token that `connect` carries comes from (a hub in secured mode needs
@@ -103,32 +106,15 @@ pub fn refresh_delay(token: &str, unix_ms: u64) -> Option<u64> {
     Some(remaining - (remaining / 10).min(MAX_REFRESH_MARGIN_MS))
 }
 
-/// Decodes base64url (RFC 4648 §5), with or without `=` padding.
+/// base64url (RFC 4648 §5), with or without `=` padding: JWTs carry none, but a token
+/// through some libraries or proxies may.
+const BASE64URL: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::URL_SAFE,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
 fn base64url(text: &str) -> Option<Vec<u8>> {
-    let text = text.trim_end_matches('=');
-    if text.len() % 4 == 1 {
-        return None; // 6 bits cannot end a byte
-    }
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for c in text.bytes() {
-        let value = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'-' => 62,
-            b'_' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(value);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
+    BASE64URL.decode(text).ok()
 }
 
 #[cfg(test)]
@@ -144,18 +130,7 @@ mod tests {
     }
 
     fn encode(bytes: &[u8]) -> String {
-        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        let mut out = String::new();
-        for chunk in bytes.chunks(3) {
-            let n = chunk
-                .iter()
-                .enumerate()
-                .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
-            for i in 0..=chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            }
-        }
-        out
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
     }
 
     #[test]
