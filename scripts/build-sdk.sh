@@ -109,5 +109,6 @@ raw=$(wc -c < "$out/howl_client_wasm_bg.wasm")
 gz=$(gzip -9 -c "$out/howl_client_wasm_bg.wasm" | wc -c)
 log "done: $out/howl_client_wasm_bg.wasm is $raw bytes, $gz gzipped (gzip -9)"
 
+rm -f "$out"/../howl-client-*.tgz # an older version's, so exactly one tarball is there
 tarball=$(cd "$out/.." && pwd)/$(cd "$out" && npm pack --silent --pack-destination ..)
 log "packed: $tarball"
