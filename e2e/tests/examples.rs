@@ -3,7 +3,8 @@
 //! for a package without dependencies), then type-checked against the packaged `.d.ts`, built
 //! by the real Vite and esbuild from the workspace's `node_modules`, served by a real `howl`
 //! (`--ui-dir`) and run in headless Chromium; a message published over the HTTP API must
-//! appear on the page. Also: the Vite dev server, and importing the package under Node (SSR).
+//! appear on the page. Also: the Vite dev server, the package with no bundler (an import map),
+//! and importing the package under Node (SSR).
 
 use howl_e2e::site::{sdk_tarball, PROBE_SCRIPT};
 use howl_e2e::{wait, workspace_root, Browser, ThreadedServer, WAIT};
@@ -197,6 +198,46 @@ async fn the_esbuild_bundle_shows_a_message_from_a_channel() -> anyhow::Result<(
         "0",
         "--ui-dir",
         &dist.display().to_string(),
+    ]);
+    shows_a_published_message(&howl, &howl.http_url("/")).await
+}
+
+/// No bundler: the unpacked package served as it is, its bare name mapped by an import map.
+const NO_BUNDLER_PAGE: &str = r#"<!doctype html>
+<meta charset="utf-8">
+<script type="importmap">
+  { "imports": { "howl-client": "./node_modules/howl-client/howl_client_wasm.js" } }
+</script>
+<p id="status">connecting</p>
+<ul id="messages"></ul>
+<script type="module">
+  import init, { HowlClient } from "howl-client";
+  const status = document.getElementById("status");
+  try {
+    await init();
+    const client = await HowlClient.connect("/ws");
+    client.onMessage(({ channel, data }) => {
+      const item = document.createElement("li");
+      item.textContent = `${channel}: ${JSON.stringify(data)}`;
+      document.getElementById("messages").append(item);
+    });
+    await client.subscribe("news");
+    status.textContent = "subscribed to news";
+  } catch (error) {
+    status.textContent = `error: ${error.message}`;
+  }
+</script>
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_package_works_without_a_bundler() -> anyhow::Result<()> {
+    let example = Example::install("esbuild")?;
+    std::fs::write(example.path().join("index.html"), NO_BUNDLER_PAGE)?;
+    let howl = ThreadedServer::start(&[
+        "--quote-interval",
+        "0",
+        "--ui-dir",
+        &example.path().display().to_string(),
     ]);
     shows_a_published_message(&howl, &howl.http_url("/")).await
 }
