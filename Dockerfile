@@ -27,6 +27,8 @@ COPY Cargo.toml ./
 COPY scripts/wasm-bindgen-version.sh scripts/
 RUN cargo install wasm-bindgen-cli --version "=$(scripts/wasm-bindgen-version.sh)"
 
+# Without the examples/* folders (npm workspaces) npm ci installs only the root's packages
+# (binaryen, jsonwebtoken), not the examples' Vite, esbuild and TypeScript: all the image needs.
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .

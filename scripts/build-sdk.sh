@@ -3,12 +3,17 @@
 #   howl_client_wasm.js       the JS glue (ES module, `--target web`)
 #   howl_client_wasm_bg.wasm  the module, optimized with wasm-opt -Oz
 #   howl_client_wasm.d.ts     TypeScript typings
-#   package.json
+#   package.json              npm package `howl-client`, version = the howl-client-wasm crate's
+# and packs it with `npm pack` into client-wasm/howl-client-<version>.tgz (beside the package
+# directory), the file web developers install: `npm install path/to/howl-client-<version>.tgz`.
 # Downloads nothing: it uses the installed wasm-bindgen-cli (must equal the wasm-bindgen crate
 # in Cargo.lock) and npm binaryen 132's node_modules/.bin/wasm-opt (never Debian's binaryen,
 # whose wasm-opt breaks today's wasm-bindgen output). scripts/ensure-tools.sh installs both.
 #
-# Usage: scripts/build-sdk.sh [--no-opt] [--out DIR]
+# A build whose inputs (cargo's module, this script, the tools, version, options) did not change
+# is copied from ${CARGO_TARGET_DIR:-target}/build-sdk-cache/ instead of being redone.
+#
+# Usage: scripts/build-sdk.sh [--no-opt] [--out DIR]   (the tarball goes to DIR/..)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -41,6 +46,27 @@ log "cargo build (profile wasm-release, wasm32-unknown-unknown)"
 cargo build -p howl-client-wasm --lib --target wasm32-unknown-unknown --profile wasm-release --locked
 # Cargo's output directory: CARGO_TARGET_DIR when set (a worktree's own), else target/.
 wasm=${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm-release/howl_client_wasm.wasm
+# The crate's version (Cargo resolves `version.workspace = true` too).
+version=$(cargo metadata --no-deps --format-version 1 --locked |
+  node -e 'const m = JSON.parse(require("fs").readFileSync(0, "utf8"));
+           process.stdout.write(m.packages.find((p) => p.name === "howl-client-wasm").version)')
+# The rest depends only on cargo's module, this script, the README it copies, the tools, the
+# version and the options: a package built from the same inputs is copied from a cache instead
+# (each e2e test binary builds the package; only the first pays for wasm-opt, ~10 s).
+cache_root=${CARGO_TARGET_DIR:-target}/build-sdk-cache
+key=$({ sha256sum "$wasm" scripts/build-sdk.sh client-wasm/README.md
+  echo "$installed $optimize $version"; "$wasm_opt" --version 2>/dev/null || true; } |
+  sha256sum | cut -c1-16)
+mkdir -p "$out" "$cache_root"
+if [ -f "$cache_root/$key/done" ]; then
+  rm -rf "$out" && mkdir -p "$out" && cp -R "$cache_root/$key/pkg/." "$out/"
+  rm -f "$out"/../howl-client-*.tgz && cp "$cache_root/$key"/howl-client-*.tgz "$out/.."
+  log "unchanged inputs: copied the package built before ($cache_root/$key) to $out"
+  raw=$(wc -c < "$out/howl_client_wasm_bg.wasm")
+  gz=$(gzip -9 -c "$out/howl_client_wasm_bg.wasm" | wc -c)
+  log "done: $out/howl_client_wasm_bg.wasm is $raw bytes, $gz gzipped (gzip -9)"
+  exit 0
+fi
 
 log "wasm-bindgen --target web → $out"
 rm -rf "$out"
@@ -56,7 +82,14 @@ if [ $optimize = 1 ]; then
     "$out/howl_client_wasm_bg.wasm" -o "$out/howl_client_wasm_bg.wasm"
 fi
 
-version=$(sed -n 's/^version = "\(.*\)"/\1/p' client-wasm/Cargo.toml | head -1)
+# What bundlers' file/asset loaders give for `import url from "howl-client/howl_client_wasm_bg.wasm"`.
+cat > "$out/howl_client_wasm_bg.wasm.url.d.ts" <<'TS'
+/** The URL of the SDK's `.wasm`, as a bundler's file/asset loader gives it (e.g. esbuild
+ * `--loader:.wasm=file`); pass it to `init({ module_or_path })`. */
+declare const url: string;
+export default url;
+TS
+cp client-wasm/README.md "$out/README.md"
 cat > "$out/package.json" <<JSON
 {
   "name": "howl-client",
@@ -64,14 +97,44 @@ cat > "$out/package.json" <<JSON
   "description": "Browser SDK for the Howl pub/sub WebSocket hub",
   "license": "MIT",
   "type": "module",
-  "main": "howl_client_wasm.js",
-  "module": "howl_client_wasm.js",
-  "types": "howl_client_wasm.d.ts",
-  "files": ["howl_client_wasm.js", "howl_client_wasm_bg.wasm", "howl_client_wasm.d.ts", "howl_client_wasm_bg.wasm.d.ts"],
-  "sideEffects": false
+  "main": "./howl_client_wasm.js",
+  "module": "./howl_client_wasm.js",
+  "types": "./howl_client_wasm.d.ts",
+  "exports": {
+    ".": {
+      "types": "./howl_client_wasm.d.ts",
+      "import": "./howl_client_wasm.js",
+      "default": "./howl_client_wasm.js"
+    },
+    "./howl_client_wasm_bg.wasm": {
+      "types": "./howl_client_wasm_bg.wasm.url.d.ts",
+      "default": "./howl_client_wasm_bg.wasm"
+    },
+    "./package.json": "./package.json"
+  },
+  "files": [
+    "howl_client_wasm.js",
+    "howl_client_wasm.d.ts",
+    "howl_client_wasm_bg.wasm",
+    "howl_client_wasm_bg.wasm.d.ts",
+    "howl_client_wasm_bg.wasm.url.d.ts",
+    "README.md"
+  ],
+  "sideEffects": false,
+  "keywords": ["websocket", "pubsub", "realtime", "wasm", "howl"]
 }
 JSON
 
 raw=$(wc -c < "$out/howl_client_wasm_bg.wasm")
 gz=$(gzip -9 -c "$out/howl_client_wasm_bg.wasm" | wc -c)
 log "done: $out/howl_client_wasm_bg.wasm is $raw bytes, $gz gzipped (gzip -9)"
+
+rm -f "$out"/../howl-client-*.tgz # an older version's, so exactly one tarball is there
+tarball=$(cd "$out/.." && pwd)/$(cd "$out" && npm pack --silent --pack-destination ..)
+log "packed: $tarball"
+
+# Into the cache, atomically (a rename), keeping only this build.
+tmp=$(mktemp -d "$cache_root/.tmp.XXXXXX")
+cp -R "$out" "$tmp/pkg" && cp "$tarball" "$tmp/" && touch "$tmp/done"
+mv -T "$tmp" "$cache_root/$key" 2>/dev/null || rm -rf "$tmp"
+find "$cache_root" -mindepth 1 -maxdepth 1 ! -name "$key" ! -name '.tmp.*' -exec rm -rf {} +

@@ -70,12 +70,21 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; th
     cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --quiet
 fi
 
-# wasm-opt from npm binaryen@132: Debian's binaryen (108) produces broken wasm for today's
-# wasm-bindgen output, so it must never be used.
-if [ ! -x node_modules/.bin/wasm-opt ] || ! node_modules/.bin/wasm-opt --version | grep -q "version 132" \
-  || [ ! -f node_modules/jsonwebtoken/package.json ]; then
-  start_job "npm ci (binaryen 132 for wasm-opt; jsonwebtoken for the security guide's test)" \
-    npm ci --no-audit --no-fund --silent
+# npm packages, from the root package-lock.json in one `npm ci`: wasm-opt from binaryen@132
+# (Debian's binaryen (108) produces broken wasm for today's wasm-bindgen output, so it must
+# never be used), jsonwebtoken for the security guide's test, and the examples' Vite, esbuild
+# and TypeScript (npm workspaces examples/*, hoisted into node_modules/). Skipped while
+# node_modules was installed from the same package.json files and lock (a stamp of their hash).
+npm_inputs() { cat package.json package-lock.json examples/*/package.json | sha256sum | cut -d' ' -f1; }
+npm_stamp=node_modules/.howl-npm-inputs
+npm_install() {
+  npm ci --no-audit --no-fund --silent
+  npm_inputs >"$npm_stamp"
+}
+if [ "$(cat "$npm_stamp" 2>/dev/null)" != "$(npm_inputs)" ] || [ ! -x node_modules/.bin/wasm-opt ] \
+  || ! node_modules/.bin/wasm-opt --version | grep -q "version 132"; then
+  start_job "npm ci (binaryen 132 for wasm-opt; jsonwebtoken; the examples' vite, esbuild, typescript)" \
+    npm_install
 fi
 
 if [ "$mode" = test ]; then

@@ -7,12 +7,15 @@
 //! - [`browser`]: a headless Chromium session (fresh profile) with helpers to evaluate
 //!   scripts, wait on conditions, inject scripts before page load, take screenshots.
 //! - [`site`]: a directory for `howl --ui-dir`: the SDK package built by
-//!   `scripts/build-sdk.sh`, the README's example page and the SDK test page.
+//!   `scripts/build-sdk.sh` (and its `npm pack` tarball), the README's example page and the
+//!   SDK test page.
 //! - [`sdk_page`]: driving the SDK test page: clients, their promises, what they recorded.
 //! - [`token_endpoint`]: an HTTP endpoint minting tokens for a page's `getToken`.
 //! - [`wait`] (from `howl-testkit`): waiting on conditions with timeouts (never fixed sleeps).
 //!
 //! Tests of the SDK are in `tests/sdk.rs` and, for secured mode (tokens), `tests/sdk_auth.rs`;
+//! the SDK as an npm package (its tarball in the examples' Vite and esbuild builds) in
+//! `tests/examples.rs`;
 //! other browser tests (the web UI) add their own files beside them and reuse these modules.
 
 pub mod browser;

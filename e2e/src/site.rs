@@ -52,8 +52,8 @@ impl Site {
 }
 
 /// The SDK package, built once per test process with `scripts/build-sdk.sh` into
-/// `target/e2e-sdk/<test binary>/` (so tests never run a stale build). Set `HOWL_SDK_PKG` to
-/// use an already built package instead.
+/// `target/e2e-sdk/<test binary>/pkg/` (so tests never run a stale build), its `npm pack`
+/// tarball beside it. Set `HOWL_SDK_PKG` to use an already built package instead.
 pub fn sdk_package() -> anyhow::Result<PathBuf> {
     static PKG: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     PKG.get_or_init(|| build_sdk().map_err(|e| format!("{e:#}")))
@@ -68,7 +68,7 @@ fn build_sdk() -> anyhow::Result<PathBuf> {
     let root = crate::workspace_root();
     let exe = std::env::current_exe()?;
     let name = exe.file_stem().and_then(|s| s.to_str()).unwrap_or("e2e");
-    let out = root.join("target/e2e-sdk").join(name);
+    let out = root.join("target/e2e-sdk").join(name).join("pkg");
     let output = Command::new("bash")
         .arg(root.join("scripts/build-sdk.sh"))
         .arg("--out")
@@ -81,6 +81,28 @@ fn build_sdk() -> anyhow::Result<PathBuf> {
         String::from_utf8_lossy(&output.stderr)
     );
     Ok(out)
+}
+
+/// The package's `npm pack` tarball (`howl-client-<version>.tgz`, beside [`sdk_package`]'s
+/// directory), what web developers install.
+pub fn sdk_tarball() -> anyhow::Result<PathBuf> {
+    let pkg = sdk_package()?;
+    let dir = pkg.parent().unwrap_or(Path::new("."));
+    let mut tarballs = std::fs::read_dir(dir)?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            name.starts_with("howl-client-") && name.ends_with(".tgz")
+        });
+    let tarball = tarballs
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("no howl-client-*.tgz in {}", dir.display()))?;
+    anyhow::ensure!(
+        tarballs.next().is_none(),
+        "more than one howl-client-*.tgz in {}",
+        dir.display()
+    );
+    Ok(tarball)
 }
 
 /// The plain-HTML example of `client-wasm/README.md` (the html block between the

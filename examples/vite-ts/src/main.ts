@@ -1,0 +1,23 @@
+// Shows every message of one channel. Vite finds the SDK's .wasm by itself (the package loads
+// it with `new URL(…, import.meta.url)`), so `init()` needs no argument.
+// ?ws=ws://host:8000/ws connects elsewhere than the page's own /ws; ?channel=… picks the channel.
+import init, { HowlClient } from "howl-client";
+
+const params = new URLSearchParams(location.search);
+const status = document.getElementById("status")!;
+const list = document.getElementById("messages")!;
+
+try {
+  await init();
+  const client = await HowlClient.connect(params.get("ws") ?? "/ws");
+  client.onMessage(({ channel, data }) => {
+    const item = document.createElement("li");
+    item.textContent = `${channel}: ${typeof data === "string" ? data : JSON.stringify(data)}`;
+    list.append(item);
+  });
+  const channel = params.get("channel") ?? "news";
+  await client.subscribe(channel);
+  status.textContent = `subscribed to ${channel}`;
+} catch (error) {
+  status.textContent = `error: ${(error as Error).message}`;
+}
