@@ -10,6 +10,7 @@
 mod auth;
 mod inbound;
 mod liveness;
+mod publishes;
 mod requests;
 mod view;
 
@@ -24,6 +25,7 @@ use auth::{Refresh, Secret};
 use howl_protocol::close;
 use howl_protocol::{ClientMessage, ConnectPayload, ErrorCode, IdPayload};
 use liveness::Live;
+use publishes::Publish;
 use requests::Request;
 use std::collections::VecDeque;
 use std::fmt;
@@ -59,6 +61,8 @@ pub struct ClientSession {
     /// Channels whose `channel_status` notices the application wants.
     watches: VecMap<()>,
     requests: Vec<Request>,
+    /// Confirmed publishes, queued or waiting for their answer, oldest first.
+    publishes: Vec<Publish>,
     next_request: u64,
     dedup: Dedup,
     /// Connection attempts started since the last successful handshake.
@@ -90,6 +94,7 @@ impl fmt::Debug for ClientSession {
             .field("server_channels", &self.server_channels)
             .field("watches", &self.watches)
             .field("requests", &self.requests)
+            .field("publishes", &self.publishes.len())
             .field("attempt", &self.attempt)
             .field("reconnect_at", &self.reconnect_at)
             .field("token", &self.token)
@@ -113,6 +118,7 @@ impl ClientSession {
             server_channels: VecMap::default(),
             watches: VecMap::default(),
             requests: Vec::new(),
+            publishes: Vec::new(),
             next_request: 1,
             dedup: Dedup::default(),
             attempt: 0,
@@ -158,6 +164,7 @@ impl ClientSession {
     /// timeout, token renewal, request timeouts, reconnect.
     pub fn tick(&mut self, now: u64) {
         self.expire_requests(now);
+        self.expire_publishes(now);
         match &mut self.conn {
             Conn::None => {}
             Conn::FetchingToken { deadline, .. } => {
@@ -260,6 +267,7 @@ impl ClientSession {
         }
         self.attempt = 0;
         self.set_state(ConnectionState::Open);
+        self.flush_publishes();
     }
 
     /// The current connection is gone (its socket is closed or being closed, or it never
@@ -270,6 +278,7 @@ impl ClientSession {
         self.out
             .push_back(Output::Event(Event::ConnectionLost(reason.clone())));
         self.connection_dropped();
+        self.publishes_lost();
         if let Some(final_reason) = self.refused(&reason) {
             self.close(final_reason);
             return;
@@ -307,6 +316,7 @@ impl ClientSession {
         for request in std::mem::take(&mut self.requests) {
             self.finish(request, Err(ClientError::Closed));
         }
+        self.fail_publishes(&ClientError::Closed);
         for confirmed in self.channels.values_mut() {
             *confirmed = false;
         }

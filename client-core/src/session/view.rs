@@ -95,6 +95,7 @@ impl ClientSession {
             }
         }
         deadlines.extend(self.requests.iter().map(|r| Some(r.deadline)));
+        deadlines.push(self.publish_deadline());
         deadlines.into_iter().flatten().min()
     }
 }
