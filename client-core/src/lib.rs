@@ -9,7 +9,8 @@
 //! out its outputs:
 //!
 //! - inputs: [`ClientSession::connect`], [`ClientSession::on_open`], [`ClientSession::on_frame`],
-//!   [`ClientSession::on_close`], [`ClientSession::tick`], the answers
+//!   [`ClientSession::on_close`], [`ClientSession::tick`], the page's lifecycle
+//!   [`ClientSession::on_visibility`] and [`ClientSession::on_network`], the answers
 //!   [`ClientSession::provide_token`] and [`ClientSession::provide_subscription_token`], and the
 //!   commands [`ClientSession::subscribe`], [`ClientSession::unsubscribe`],
 //!   [`ClientSession::publish`], [`ClientSession::publish_confirmed`], [`ClientSession::watch`], [`ClientSession::unwatch`],

@@ -9,6 +9,7 @@
 
 mod auth;
 mod inbound;
+mod lifecycle;
 mod liveness;
 mod publishes;
 mod requests;
@@ -65,6 +66,10 @@ pub struct ClientSession {
     publishes: Vec<Publish>,
     next_request: u64,
     dedup: Dedup,
+    /// The page is hidden ([`ClientSession::on_visibility`]): no pings.
+    hidden: bool,
+    /// The device is offline ([`ClientSession::on_network`]): no reconnect attempts.
+    offline: bool,
     /// Connection attempts started since the last successful handshake.
     attempt: u32,
     reconnect_at: Option<u64>,
@@ -97,6 +102,8 @@ impl fmt::Debug for ClientSession {
             .field("publishes", &self.publishes.len())
             .field("attempt", &self.attempt)
             .field("reconnect_at", &self.reconnect_at)
+            .field("hidden", &self.hidden)
+            .field("offline", &self.offline)
             .field("token", &self.token)
             .field("stats", &self.stats)
             .finish_non_exhaustive()
@@ -121,6 +128,8 @@ impl ClientSession {
             publishes: Vec::new(),
             next_request: 1,
             dedup: Dedup::default(),
+            hidden: false,
+            offline: false,
             attempt: 0,
             reconnect_at: None,
             token: None,
@@ -185,7 +194,7 @@ impl ClientSession {
             Conn::Ready(_) => self.tick_liveness(now),
         }
         self.tick_refresh(now);
-        if self.reconnect_at.is_some_and(|t| now >= t) {
+        if !self.offline && self.reconnect_at.is_some_and(|t| now >= t) {
             self.reconnect_at = None;
             self.attempt += 1;
             self.start_attempt(now);
@@ -236,7 +245,12 @@ impl ClientSession {
             .token_refresh_at
             .take()
             .map_or(Refresh::Idle, Refresh::At);
-        self.conn = Conn::Ready(Live::new(self.config.ping_interval_ms, refresh, now));
+        let interval = if self.hidden {
+            0 // no pings while the page is hidden
+        } else {
+            self.config.ping_interval_ms
+        };
+        self.conn = Conn::Ready(Live::new(interval, refresh, now));
         let token = match &self.config.token {
             TokenSource::None => None,
             TokenSource::Static(token) => Some(token.clone()),
