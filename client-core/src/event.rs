@@ -120,6 +120,18 @@ pub enum Event {
         /// The message's `seq` once the server confirmed it.
         result: Result<PublishAck, ClientError>,
     },
+    /// The server confirmed a subscribe of `channel`: the application's, or the session's own
+    /// re-subscription after a reconnect (once per connection).
+    SubscriptionConfirmed {
+        /// The channel.
+        channel: String,
+    },
+    /// The application unsubscribed from `channel` ([`crate::ClientSession::unsubscribe`]):
+    /// no more of its messages are delivered.
+    SubscriptionEnded {
+        /// The channel.
+        channel: String,
+    },
     /// Re-subscribing a channel after a reconnect failed; the channel was dropped from the
     /// subscription set.
     SubscriptionFailed {
