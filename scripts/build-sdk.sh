@@ -46,6 +46,8 @@ log "wasm-bindgen --target web → $out"
 rm -rf "$out"
 mkdir -p "$out"
 wasm-bindgen --target web --out-dir "$out" --out-name howl_client_wasm "$wasm"
+# free(), Symbol.dispose and Symbol.asyncDispose close the connection (see the file).
+cat client-wasm/js/dispose.js >> "$out/howl_client_wasm.js"
 
 if [ $optimize = 1 ]; then
   log "wasm-opt -Oz"

@@ -31,7 +31,7 @@ pub struct ListenerId(pub u64);
 /// on the browser's main thread (or one worker).
 #[derive(Clone)]
 pub struct Client {
-    engine: Rc<Engine>,
+    pub(crate) engine: Rc<Engine>,
 }
 
 impl Client {

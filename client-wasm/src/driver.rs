@@ -12,10 +12,13 @@
 //! releases everything: socket and its handlers, the timer and its callback, the token
 //! callbacks, listeners, and that self-reference.
 
+use crate::lifecycle::PageListeners;
 use crate::platform::{self, Timeout};
 use crate::tokens::{TokenCallbacks, TokenJob};
 use crate::Error;
-use howl_client_core::{ClientError, ClientSession, ConnectionState, Event, Output, RequestId};
+use howl_client_core::{
+    ClientError, ClientSession, ConnectionState, Event, Output, PublishAck, RequestId,
+};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
@@ -25,6 +28,9 @@ use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
 /// A callback waiting for one outcome.
 pub(crate) type Completion = Box<dyn FnOnce(Result<(), Error>)>;
+
+/// A callback waiting for a publish's answer.
+pub(crate) type PublishCompletion = Box<dyn FnOnce(Result<PublishAck, Error>)>;
 
 /// A listener's callback.
 pub(crate) type Callback = Box<dyn FnMut(&Event)>;
@@ -52,7 +58,10 @@ struct Core {
     timer_callback: Option<Closure<dyn FnMut()>>,
     // Few at a time: a Vec keeps the wasm smaller than a map would.
     waiters: Vec<(RequestId, Completion)>,
+    publish_waiters: Vec<(RequestId, PublishCompletion)>,
     open_waiters: Vec<Completion>,
+    /// The page's visibility and network listeners (none outside a window).
+    page: Option<PageListeners>,
     /// Keeps the engine alive while the session is not closed.
     keep_alive: Option<Rc<Engine>>,
     /// The application's `get_token` and `get_subscription_token`.
@@ -92,7 +101,9 @@ impl Engine {
                 timeout: None,
                 timer_callback: None,
                 waiters: Vec::new(),
+                publish_waiters: Vec::new(),
                 open_waiters: Vec::new(),
+                page: None,
                 keep_alive: None,
                 tokens,
                 released: false,
@@ -103,6 +114,15 @@ impl Engine {
             dispatching: Cell::new(false),
         });
         engine.core.borrow_mut().keep_alive = Some(engine.clone());
+        let page = PageListeners::attach(Rc::downgrade(&engine));
+        if let Some(page) = &page {
+            let (hidden, online) = (page.hidden(), page.online());
+            let mut core = engine.core.borrow_mut();
+            let now = platform::now_ms();
+            core.session.on_visibility(hidden, now);
+            core.session.on_network(online, now);
+        }
+        engine.core.borrow_mut().page = page;
         engine.input(|s, now| s.connect(now));
         engine
     }
@@ -135,6 +155,21 @@ impl Engine {
             let mut core = self.core.borrow_mut();
             let id = f(&mut core.session, platform::now_ms());
             core.waiters.push((id, done));
+        }
+        self.pump();
+    }
+
+    /// Starts a confirmed publish and calls `done` with its answer (registered before the
+    /// session's events are delivered, like [`Engine::request`]).
+    pub(crate) fn publish(
+        self: &Rc<Self>,
+        f: impl FnOnce(&mut ClientSession, u64) -> RequestId,
+        done: PublishCompletion,
+    ) {
+        {
+            let mut core = self.core.borrow_mut();
+            let id = f(&mut core.session, platform::now_ms());
+            core.publish_waiters.push((id, done));
         }
         self.pump();
     }
@@ -317,6 +352,16 @@ impl Engine {
                     done(result.clone().map_err(Error::from));
                 }
             }
+            Event::PublishDone { id, result } => {
+                let waiter = {
+                    let mut core = self.core.borrow_mut();
+                    let index = core.publish_waiters.iter().position(|(i, _)| i == id);
+                    index.map(|index| core.publish_waiters.remove(index).1)
+                };
+                if let Some(done) = waiter {
+                    done(result.clone().map_err(Error::from));
+                }
+            }
             Event::StateChanged(ConnectionState::Open) => {
                 let waiters = std::mem::take(&mut self.core.borrow_mut().open_waiters);
                 for done in waiters {
@@ -349,7 +394,7 @@ impl Engine {
 
     /// The session is closed: stop the timer, drop the socket, and release every callback.
     fn release(&self) {
-        let (socket, timeout, timer_callback, tokens, waiters, open_waiters, keep_alive) = {
+        let (socket, timeout, timer_callback, tokens, waiters, open_waiters, keep_alive, page) = {
             let mut core = self.core.borrow_mut();
             if core.released {
                 return;
@@ -363,11 +408,12 @@ impl Engine {
                 std::mem::take(&mut core.waiters),
                 std::mem::take(&mut core.open_waiters),
                 core.keep_alive.take(),
+                (core.page.take(), std::mem::take(&mut core.publish_waiters)),
             )
         };
-        drop((socket, timeout, timer_callback, tokens));
+        drop((socket, timeout, timer_callback, tokens, page.0));
         // Requests still waiting were already rejected by the session; these never will be.
-        drop((waiters, open_waiters));
+        drop((waiters, open_waiters, page.1));
         let listeners = std::mem::take(&mut *self.listeners.borrow_mut());
         for (_, listener) in &listeners {
             listener.active.set(false);
@@ -378,7 +424,7 @@ impl Engine {
 }
 
 /// Runs `f` on the engine if it still exists.
-fn with(weak: &Weak<Engine>, f: impl FnOnce(&Rc<Engine>)) {
+pub(crate) fn with(weak: &Weak<Engine>, f: impl FnOnce(&Rc<Engine>)) {
     if let Some(engine) = weak.upgrade() {
         f(&engine);
     }

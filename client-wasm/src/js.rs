@@ -14,14 +14,18 @@
 //! `getSubscriptionToken`): see `js/tokens.rs`.
 
 use crate::{Client, Error};
-use howl_client_core::{ClientError, CloseReason, ConnectionState, Event, Message};
+use howl_client_core::{ConnectionState, Event, Message};
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
+mod connect;
+mod events;
 mod options;
+mod subscription;
 mod tokens;
 mod types;
 
+pub use subscription::JsSubscription;
 pub use types::{HowlOptions, PublishOptions};
 
 /// A Howl client for JavaScript (see the `.d.ts` for the full contract).
@@ -42,19 +46,24 @@ impl HowlClient {
 
     /// Connects and resolves once the handshake is done; rejects with a `HowlError` (code
     /// "connection_failed", or "unauthorized" / "token_expired" when the server refused the
-    /// token for good) if the client gives up first, or for a bad URL or options.
+    /// token for good) if the client gives up first, "timeout" after `options.timeout` ms,
+    /// "aborted" when `options.signal` aborts (the client is closed then), or for a bad URL or
+    /// options.
     #[wasm_bindgen(unchecked_return_type = "Promise<HowlClient>")]
     pub fn connect(url: &str, options: Option<HowlOptions>) -> Promise {
-        let client = match build(url, options) {
+        let options = options.map(JsValue::from);
+        let limits = match connect::Limits::parse(options.as_ref()) {
+            Ok(limits) => limits,
+            Err(e) => return Promise::reject(&to_js_error(&e)),
+        };
+        if limits.aborted() {
+            return Promise::reject(&to_js_error(&connect::aborted()));
+        }
+        let client = match build_from(url, options.as_ref()) {
             Ok(client) => client,
             Err(e) => return Promise::reject(&to_js_error(&e)),
         };
-        promise(|done| {
-            let handle = client.clone();
-            client.opened_with(move |r| {
-                done(r.map(|()| JsValue::from(HowlClient { client: handle })))
-            })
-        })
+        promise(|done| connect::settle(client, limits, done))
     }
 
     /// Resolves once the connection is open (at once if it is); rejects if the client closes
@@ -136,30 +145,7 @@ impl HowlClient {
         &self,
         #[wasm_bindgen(unchecked_param_type = "(error: HowlError) => void")] callback: Function,
     ) -> u32 {
-        self.listen(callback, |e| match e {
-            Event::ServerError(p) => {
-                let err = error_object(&p.message, p.code.as_str());
-                set(&err, "request", p.request.as_deref().map(JsValue::from_str));
-                set(&err, "channel", p.channel.as_deref().map(JsValue::from_str));
-                Some(err)
-            }
-            Event::SubscriptionFailed { channel, error } => {
-                let err = error_object(
-                    &format!("subscription to {channel:?} lost: {error}"),
-                    error.code(),
-                );
-                set(&err, "channel", Some(JsValue::from_str(channel)));
-                Some(err)
-            }
-            Event::ProtocolViolation(what) => Some(error_object(what, "protocol_violation")),
-            Event::TokenUnavailable(reason) => Some(to_js_error(
-                &ClientError::TokenUnavailable(reason.clone()).into(),
-            )),
-            Event::Closed(
-                reason @ (CloseReason::Unauthorized(_) | CloseReason::TokenExpired(_)),
-            ) => Some(to_js_error(&ClientError::from_close(reason).into())),
-            _ => None,
-        })
+        self.listen(callback, events::error_event)
     }
 
     /// Calls `callback(channel)` when the server subscribes this client to a channel (e.g.
@@ -228,21 +214,49 @@ impl HowlClient {
     ) -> Result<(), JsValue> {
         let run = || -> Result<(), Error> {
             let exclude_self = options::exclude_self(options.map(JsValue::from).as_ref())?;
-            let json = js_sys::JSON::stringify(&data)
-                .ok()
-                .and_then(|s| s.as_string())
-                .ok_or_else(|| Error::InvalidData("not JSON-serializable".into()))?;
-            let value =
-                serde_json::from_str(&json).map_err(|e| Error::InvalidData(e.to_string()))?;
-            self.client.publish(channel, value, exclude_self)
+            self.client.publish(channel, to_json(&data)?, exclude_self)
         };
         run().map_err(|e| to_js_error(&e))
     }
 
-    /// Sends `disconnect`, closes with code 1000, stops every timer and releases every
-    /// callback (listeners get the final "closed" state first). Idempotent.
+    /// Deprecated: use `close()`. The same.
     pub fn disconnect(&self) {
         self.client.disconnect();
+    }
+
+    /// Sends `disconnect`, closes the socket with code 1000, stops every timer and releases
+    /// every callback (listeners get the final "closed" state first). Idempotent.
+    /// `Symbol.dispose` and `Symbol.asyncDispose` do the same.
+    pub fn close(&self) {
+        self.client.disconnect();
+    }
+
+    /// The channel `name`: subscribe, listen and publish with confirmation.
+    pub fn channel(&self, name: &str) -> JsSubscription {
+        JsSubscription {
+            inner: self.client.channel(name),
+        }
+    }
+
+    /// Calls `listener` for the client-level `event`: "state" (the new state),
+    /// "connecting" (`{attempt, delayMs}` of a scheduled reconnect), "connected"
+    /// (`{clientId}`), "disconnected" (`{code, reason, willReconnect}`) or "error" (a
+    /// `HowlError`). Returns a function that removes it.
+    #[wasm_bindgen(unchecked_return_type = "() => void")]
+    pub fn on(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "HowlClientEventName")] event: &str,
+        #[wasm_bindgen(unchecked_param_type = "(arg: any) => void")] listener: Function,
+    ) -> Result<Function, JsValue> {
+        if !events::CLIENT_EVENTS.contains(&event) {
+            return Err(events::unknown_event(event, &events::CLIENT_EVENTS));
+        }
+        let name = event.to_owned();
+        let client = self.client.clone();
+        let id = events::listen(&self.client, listener, move |e| {
+            events::client_event(&name, &client, e)
+        });
+        Ok(events::off_function(&self.client, id))
     }
 }
 
@@ -252,13 +266,7 @@ impl HowlClient {
         callback: Function,
         convert: impl Fn(&Event) -> Option<JsValue> + 'static,
     ) -> u32 {
-        let id = self.client.on_event(move |event| {
-            if let Some(arg) = convert(event) {
-                if let Err(e) = callback.call1(&JsValue::NULL, &arg) {
-                    crate::platform::console_error("howl: a listener threw", &e);
-                }
-            }
-        });
+        let id = events::listen(&self.client, callback, convert);
         // Ids stay far below 2^32 in any real program; JS numbers hold them exactly anyway.
         id.0 as u32
     }
@@ -266,9 +274,21 @@ impl HowlClient {
 
 /// A client from JavaScript options: settings, then tokens.
 fn build(url: &str, options: Option<HowlOptions>) -> Result<Client, Error> {
-    let options = options.map(JsValue::from);
-    let config = options::parse(options.as_ref())?;
-    tokens::apply(Client::builder(url).config(config), options.as_ref())?.build()
+    build_from(url, options.map(JsValue::from).as_ref())
+}
+
+fn build_from(url: &str, options: Option<&JsValue>) -> Result<Client, Error> {
+    let config = options::parse(options)?;
+    tokens::apply(Client::builder(url).config(config), options)?.build()
+}
+
+/// Any JSON-serializable JavaScript value as JSON.
+fn to_json(data: &JsValue) -> Result<serde_json::Value, Error> {
+    let json = js_sys::JSON::stringify(data)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| Error::InvalidData("not JSON-serializable".into()))?;
+    serde_json::from_str(&json).map_err(|e| Error::InvalidData(e.to_string()))
 }
 
 /// A Promise settled by `start`'s completion.
