@@ -3,12 +3,17 @@
 //! ```js
 //! import init, { HowlClient } from "./pkg/howl_client_wasm.js";
 //! await init();
-//! const client = await HowlClient.connect("ws://localhost:8000/ws", { pingIntervalMs: 5000 });
-//! client.onMessage((m) => console.log(m.channel, m.seq, m.data));
-//! await client.subscribe();            // the quote channel
-//! client.publish("news", { hi: 1 }, { excludeSelf: true });
-//! client.disconnect();
+//! const client = await HowlClient.connect("ws://localhost:8000/ws", { timeout: 10000 });
+//! const news = client.channel("news");
+//! const off = news.on("message", (m) => console.log(m.channel, m.seq, m.data));
+//! await news.subscribe();
+//! const { seq } = await news.publish({ hi: 1 }, { excludeSelf: true });
+//! off();
+//! client.close();
 //! ```
+//!
+//! The older `onMessage`/`off(id)`/`subscribe(channel)`/`publish(channel, …)`/`disconnect()`
+//! methods are deprecated (client-wasm/README.md) and kept for one version.
 //!
 //! For a hub in secured mode, the options carry `token`, or `getToken` (and
 //! `getSubscriptionToken`): see `js/tokens.rs`.
@@ -110,7 +115,8 @@ impl HowlClient {
         self.client.server_subscriptions()
     }
 
-    /// Calls `callback(state)` on every state change; returns an id for `off`.
+    /// Deprecated: use `on("state", …)`. Calls `callback(state)` on every state change;
+    /// returns an id for `off`.
     #[wasm_bindgen(js_name = onStateChange)]
     pub fn on_state_change(
         &self,
@@ -122,6 +128,7 @@ impl HowlClient {
         })
     }
 
+    /// Deprecated: use `channel(name).on("message", …)`.
     /// Calls `callback(message)` for each message on a subscribed channel (never twice for
     /// one channel and sequence number); returns an id for `off`.
     #[wasm_bindgen(js_name = onMessage)]
@@ -135,6 +142,7 @@ impl HowlClient {
         })
     }
 
+    /// Deprecated: use `on("error", …)`.
     /// Calls `callback(error)` for errors not tied to a pending promise: a publish refused by
     /// the server, a subscription lost after a reconnect, an undecodable server frame, a
     /// token `getToken` could not provide ("token_unavailable"), the server refusing the
@@ -148,6 +156,7 @@ impl HowlClient {
         self.listen(callback, events::error_event)
     }
 
+    /// Deprecated: use `channel(name).on("subscribed", …)`.
     /// Calls `callback(channel)` when the server subscribes this client to a channel (e.g.
     /// one listed in the connection token's `channels`); its messages reach `onMessage`.
     #[wasm_bindgen(js_name = onSubscribed)]
@@ -161,6 +170,7 @@ impl HowlClient {
         })
     }
 
+    /// Deprecated: use `channel(name).on("unsubscribed", …)`.
     /// Calls `callback(channel)` when the server unsubscribes this client from a channel: no
     /// more of its messages arrive, and it leaves `subscriptions`.
     #[wasm_bindgen(js_name = onUnsubscribed)]
@@ -174,12 +184,14 @@ impl HowlClient {
         })
     }
 
-    /// Removes a listener registered with `onStateChange`, `onMessage`, `onError`,
+    /// Deprecated: use the off-function `on(…)` returns. Removes a listener registered with
+    /// `onStateChange`, `onMessage`, `onError`,
     /// `onSubscribed` or `onUnsubscribed`.
     pub fn off(&self, id: u32) -> bool {
         self.client.off(crate::ListenerId(u64::from(id)))
     }
 
+    /// Deprecated: use `channel(name).subscribe()`.
     /// Subscribes to `channel` (default: the quote channel "wisdom"); resolves on the
     /// server's confirmation, rejects with a `HowlError` on refusal or timeout.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
@@ -192,6 +204,7 @@ impl HowlClient {
         })
     }
 
+    /// Deprecated: use `channel(name).unsubscribe()`.
     /// Unsubscribes from `channel` (default: the quote channel); its messages stop at once.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn unsubscribe(&self, channel: Option<String>) -> Promise {
@@ -203,6 +216,7 @@ impl HowlClient {
         })
     }
 
+    /// Deprecated: use `channel(name).publish(data)`, a promise of `{seq}`.
     /// Publishes any JSON-serializable `data` to `channel`. Throws a `HowlError` when not
     /// open ("not_connected"), for a bad channel or data, or when too large; a refusal by the
     /// server is reported to `onError`.
