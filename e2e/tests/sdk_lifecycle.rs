@@ -1,7 +1,8 @@
 //! The browser SDK's lifecycle in real headless Chromium against a real howl: client-level
 //! events, `connect` with a timeout or an `AbortSignal`, `close()` / `free()` /
-//! `Symbol.dispose` / `Symbol.asyncDispose` closing the socket, and a page hidden for longer
-//! than the server's heartbeat timeout staying connected.
+//! `Symbol.dispose` / `Symbol.asyncDispose` closing the socket, a page hidden for longer
+//! than the server's heartbeat timeout staying connected, and no reconnect attempts while
+//! offline.
 
 use howl_e2e::sdk_page::{assert_error, assert_no_errors, assert_ok, connect, js, settle};
 use howl_e2e::{sdk_page, Site, ThreadedServer};
@@ -292,6 +293,63 @@ async fn a_hidden_page_stays_connected_with_the_same_id() -> anyhow::Result<()> 
         1,
         "one socket"
     );
+    assert_no_errors(&browser).await?;
+    browser.quit().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_no_attempts_are_made_and_online_reconnects_at_once() -> anyhow::Result<()> {
+    let site = Site::sdk()?;
+    let mut howl = ThreadedServer::start(&["--quote-interval", "0", "--ui-dir", &site.arg()]);
+    let browser = sdk_page::open(&howl).await?;
+    // `navigator.onLine` and the `online`/`offline` events, under the test's control.
+    browser
+        .eval(
+            "window.onLine = true;
+             Object.defineProperty(Navigator.prototype, 'onLine', { configurable: true, get: () => onLine });
+             window.setOnline = (v) => { onLine = v; window.dispatchEvent(new Event(v ? 'online' : 'offline')); };
+             return null;",
+            vec![],
+        )
+        .await?;
+    connect(
+        &browser,
+        "a",
+        json!({ "reconnectInitialDelayMs": 100, "reconnectMaxDelayMs": 200 }),
+    )
+    .await?;
+    browser
+        .eval("setOnline(false); return null;", vec![])
+        .await?;
+    howl.stop();
+    browser
+        .wait_for("the loss", "clients.a.state === 'reconnecting'")
+        .await?;
+    // Ten times the longest backoff delay: not a single attempt while offline.
+    tokio::time::sleep(Duration::from_millis(2_000)).await;
+    assert_eq!(
+        js(&browser, "__probe.sockets().length").await?,
+        1,
+        "no attempt while offline"
+    );
+    assert_eq!(
+        js(&browser, "__probe.sdkTimers()").await?,
+        0,
+        "no timer spinning"
+    );
+
+    howl.restart();
+    browser
+        .eval("setOnline(true); return null;", vec![])
+        .await?;
+    assert_eq!(
+        js(&browser, "__probe.sockets().length").await?,
+        2,
+        "an attempt at once on `online`"
+    );
+    browser
+        .wait_for("open again", "clients.a.state === 'open'")
+        .await?;
     assert_no_errors(&browser).await?;
     browser.quit().await
 }
