@@ -144,19 +144,11 @@ async fn publishes_wait_while_the_server_restarts_in_a_bounded_queue() -> anyhow
         "reconnectMaxDelayMs": 400,
         "requestTimeoutMs": 30000,
     });
-    connect(&browser, "a", options.clone()).await?;
-    connect(&browser, "b", options).await?;
-    assert_ok(
-        &settle(&browser, "clients.b.channel('news').subscribe()").await?,
-        "b subscribes",
-    );
+    connect(&browser, "a", options).await?;
 
     howl.stop();
     browser
-        .wait_for(
-            "both clients reconnecting",
-            "clients.a.state === 'reconnecting' && clients.b.state === 'reconnecting'",
-        )
+        .wait_for("a reconnecting", "clients.a.state === 'reconnecting'")
         .await?;
     // Two publishes wait; the third finds the queue full at once.
     browser
@@ -180,14 +172,10 @@ async fn publishes_wait_while_the_server_restarts_in_a_bounded_queue() -> anyhow
         queued[1]["value"]["seq"].as_u64().unwrap(),
     );
     assert_eq!(s2, s1 + 1, "sent in order: {queued:?}");
-    browser
-        .wait_for(
-            "b receives both after re-subscribing",
-            "['q1', 'q2'].every((d) => logs.b.messages.some((m) => m.data === d))",
-        )
-        .await?;
-    let lost = js(&browser, "logs.b.messages.some((m) => m.data === 'q3')").await?;
-    assert_eq!(lost, false, "the refused publish was never sent");
+    // The refused publish was never sent: the next one follows q2 directly. (Whether b got
+    // q1 and q2 depends on which client reconnected first; the hub keeps no history.)
+    let next = settle(&browser, "clients.a.channel('news').publish('next')").await?;
+    assert_eq!(next["value"]["seq"].as_u64(), Some(s2 + 1), "{next}");
 
     // Queued too long: rejected with "timeout" (the request timeout, queued time included).
     connect(
