@@ -235,14 +235,14 @@ impl HowlClient {
 
     /// Deprecated: use `close()`. The same.
     pub fn disconnect(&self) {
-        self.client.disconnect();
+        self.client.close();
     }
 
     /// Sends `disconnect`, closes the socket with code 1000, stops every timer and releases
     /// every callback (listeners get the final "closed" state first). Idempotent.
     /// `Symbol.dispose` and `Symbol.asyncDispose` do the same.
     pub fn close(&self) {
-        self.client.disconnect();
+        self.client.close();
     }
 
     /// The channel `name`: subscribe, listen and publish with confirmation.

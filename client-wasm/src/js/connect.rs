@@ -109,7 +109,7 @@ pub(super) fn settle(client: Client, limits: Limits, done: Done) {
             }
             drop(state);
             if failed {
-                client.disconnect();
+                client.close();
             }
         }
     };
