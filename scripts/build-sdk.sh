@@ -50,11 +50,12 @@ wasm=${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm-release/howl_client
 version=$(cargo metadata --no-deps --format-version 1 --locked |
   node -e 'const m = JSON.parse(require("fs").readFileSync(0, "utf8"));
            process.stdout.write(m.packages.find((p) => p.name === "howl-client-wasm").version)')
-# The rest depends only on cargo's module, this script, the README it copies, the tools, the
-# version and the options: a package built from the same inputs is copied from a cache instead
-# (each e2e test binary builds the package; only the first pays for wasm-opt, ~10 s).
+# The rest depends only on cargo's module, this script, the files it copies or appends, the
+# tools, the version and the options: a package built from the same inputs is copied from a
+# cache instead (each e2e test binary builds the package; only the first pays for wasm-opt,
+# ~10 s).
 cache_root=${CARGO_TARGET_DIR:-target}/build-sdk-cache
-key=$({ sha256sum "$wasm" scripts/build-sdk.sh client-wasm/README.md
+key=$({ sha256sum "$wasm" scripts/build-sdk.sh client-wasm/README.md client-wasm/js/dispose.js
   echo "$installed $optimize $version"; "$wasm_opt" --version 2>/dev/null || true; } |
   sha256sum | cut -c1-16)
 mkdir -p "$out" "$cache_root"
@@ -72,6 +73,8 @@ log "wasm-bindgen --target web → $out"
 rm -rf "$out"
 mkdir -p "$out"
 wasm-bindgen --target web --out-dir "$out" --out-name howl_client_wasm "$wasm"
+# free(), Symbol.dispose and Symbol.asyncDispose close the connection (see the file).
+cat client-wasm/js/dispose.js >> "$out/howl_client_wasm.js"
 
 if [ $optimize = 1 ]; then
   log "wasm-opt -Oz"

@@ -29,6 +29,9 @@ pub struct ClientConfig {
     /// before every subscribe, re-subscriptions after a reconnect included (tokens expire);
     /// the caller may answer that the channel needs none.
     pub get_subscription_token: bool,
+    /// How many confirmed publishes ([`crate::ClientSession::publish_confirmed`]) may wait
+    /// while the connection is down; one more fails at once. 0: none wait.
+    pub publish_queue_limit: usize,
 }
 
 impl Default for ClientConfig {
@@ -42,6 +45,7 @@ impl Default for ClientConfig {
             reconnect: ReconnectPolicy::default(),
             token: TokenSource::None,
             get_subscription_token: false,
+            publish_queue_limit: 100,
         }
     }
 }

@@ -39,6 +39,13 @@ pub enum ClientError {
     /// the server.
     #[error("cancelled by an unsubscribe of the same channel")]
     Cancelled,
+    /// The publish could not wait for the connection: the queue already holds this many.
+    #[error("the publish queue is full ({0} publishes wait for the connection)")]
+    PublishQueueFull(usize),
+    /// The connection dropped after the publish was sent and before the server answered: it
+    /// may or may not have been published.
+    #[error("the connection was lost before the server confirmed the publish")]
+    ConnectionLost,
     /// The session closed before its connection ever opened.
     #[error("could not connect: {0}")]
     ConnectionFailed(CloseReason),
@@ -54,7 +61,8 @@ pub enum ClientError {
 impl ClientError {
     /// A stable machine-readable code: the server's code for [`ClientError::Server`] (e.g.
     /// `"too_many_subscriptions"`), otherwise `"timeout"`, `"closed"`, `"not_connected"`,
-    /// `"invalid_channel"`, `"message_too_large"`, `"cancelled"`, `"connection_failed"`,
+    /// `"invalid_channel"`, `"message_too_large"`, `"cancelled"`, `"publish_queue_full"`,
+    /// `"connection_lost"`, `"connection_failed"`,
     /// `"invalid_config"` or `"token_unavailable"`.
     pub fn code(&self) -> &'static str {
         match self {
@@ -65,6 +73,8 @@ impl ClientError {
             Self::InvalidChannel(_) => "invalid_channel",
             Self::TooLarge { .. } => "message_too_large",
             Self::Cancelled => "cancelled",
+            Self::PublishQueueFull(_) => "publish_queue_full",
+            Self::ConnectionLost => "connection_lost",
             Self::ConnectionFailed(_) => "connection_failed",
             Self::InvalidConfig(_) => "invalid_config",
             Self::TokenUnavailable(_) => "token_unavailable",

@@ -73,10 +73,17 @@ impl fmt::Display for ConnectionState {
     }
 }
 
-/// Identifies a subscribe or unsubscribe request; its outcome arrives as
-/// [`Event::RequestDone`] with the same id.
+/// Identifies a subscribe, unsubscribe or confirmed publish; its outcome arrives as
+/// [`Event::RequestDone`] (or [`Event::PublishDone`]) with the same id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RequestId(pub u64);
+
+/// The server accepted a publish ([`crate::ClientSession::publish_confirmed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PublishAck {
+    /// The sequence number the channel gave the message.
+    pub seq: u64,
+}
 
 /// A message pushed on a subscribed channel.
 #[derive(Debug, Clone, PartialEq)]
@@ -104,6 +111,26 @@ pub enum Event {
         id: RequestId,
         /// `Ok` once the server confirmed it.
         result: Result<(), ClientError>,
+    },
+    /// A publish made with [`crate::ClientSession::publish_confirmed`] was answered, or
+    /// failed.
+    PublishDone {
+        /// The id `publish_confirmed` returned.
+        id: RequestId,
+        /// The message's `seq` once the server confirmed it.
+        result: Result<PublishAck, ClientError>,
+    },
+    /// The server confirmed a subscribe of `channel`: the application's, or the session's own
+    /// re-subscription after a reconnect (once per connection).
+    SubscriptionConfirmed {
+        /// The channel.
+        channel: String,
+    },
+    /// The application unsubscribed from `channel` ([`crate::ClientSession::unsubscribe`]):
+    /// no more of its messages are delivered.
+    SubscriptionEnded {
+        /// The channel.
+        channel: String,
     },
     /// Re-subscribing a channel after a reconnect failed; the channel was dropped from the
     /// subscription set.

@@ -9,10 +9,11 @@
 //! out its outputs:
 //!
 //! - inputs: [`ClientSession::connect`], [`ClientSession::on_open`], [`ClientSession::on_frame`],
-//!   [`ClientSession::on_close`], [`ClientSession::tick`], the answers
+//!   [`ClientSession::on_close`], [`ClientSession::tick`], the page's lifecycle
+//!   [`ClientSession::on_visibility`] and [`ClientSession::on_network`], the answers
 //!   [`ClientSession::provide_token`] and [`ClientSession::provide_subscription_token`], and the
 //!   commands [`ClientSession::subscribe`], [`ClientSession::unsubscribe`],
-//!   [`ClientSession::publish`], [`ClientSession::watch`], [`ClientSession::unwatch`],
+//!   [`ClientSession::publish`], [`ClientSession::publish_confirmed`], [`ClientSession::watch`], [`ClientSession::unwatch`],
 //!   [`ClientSession::disconnect`];
 //! - outputs: [`ClientSession::poll_output`] yields [`Output`]s (open a socket, send a frame, close
 //!   the socket, get a token, or an [`Event`] for the application), and
@@ -86,7 +87,7 @@ mod vecmap;
 pub use backoff::ReconnectPolicy;
 pub use config::ClientConfig;
 pub use error::{ClientError, CloseReason, LostReason};
-pub use event::{ConnectionState, Event, Message, Output, RequestId};
+pub use event::{ConnectionState, Event, Message, Output, PublishAck, RequestId};
 pub use howl_protocol::{ErrorCode, ErrorPayload, DEFAULT_CHANNEL};
 pub use session::{ClientSession, Stats};
 pub use token::{TokenRequestId, TokenSource};

@@ -177,7 +177,13 @@ fn reconnect_restores_every_subscription_and_watch_with_the_new_id() {
     assert_eq!(states(&out), [ConnectionState::Open]);
     assert_eq!(d.s.id(), Some("id-2"));
     for c in ["news", "wisdom"] {
-        assert_eq!(d.frame(&subscribed(c)), [], "re-subscriptions are silent");
+        assert_eq!(
+            d.frame(&subscribed(c)),
+            [Output::Event(Event::SubscriptionConfirmed {
+                channel: c.into()
+            })],
+            "re-subscriptions complete no request, and say the channel is subscribed again"
+        );
     }
     let out = d.frame(&subscribed("late"));
     assert_eq!(done(&out), [(pending, Ok(()))]);

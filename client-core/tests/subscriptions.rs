@@ -285,3 +285,38 @@ fn request_ids_are_unique() {
         .collect();
     assert_eq!(ids.len(), 10);
 }
+
+#[test]
+fn confirmations_and_unsubscribes_are_reported_per_channel() {
+    let mut d = Driver::open(config());
+    let (req, _) = d.subscribe(Some("news"));
+    let out = d.frame(&subscribed("news"));
+    assert_eq!(
+        events(&out),
+        [
+            Event::SubscriptionConfirmed {
+                channel: "news".into()
+            },
+            Event::RequestDone {
+                id: req,
+                result: Ok(())
+            },
+        ]
+    );
+    let out = d.frame(&subscribed("news"));
+    assert!(events(&out).is_empty(), "once per connection");
+    let (_, out) = d.unsubscribe(Some("news"));
+    assert_eq!(
+        events(&out),
+        [Event::SubscriptionEnded {
+            channel: "news".into()
+        }]
+    );
+    let (_, out) = d.unsubscribe(Some("news"));
+    assert!(
+        !events(&out)
+            .iter()
+            .any(|e| matches!(e, Event::SubscriptionEnded { .. })),
+        "not subscribed any more: nothing ends"
+    );
+}

@@ -9,7 +9,7 @@
 //! client.on_message(|m| web_sys_log(&format!("{} #{:?}: {}", m.channel, m.seq, m.data)));
 //! client.subscribe(None).await?; // the quote channel
 //! client.publish("news", serde_json::json!({"headline": "Moon is full"}), false)?;
-//! client.disconnect();
+//! client.close();
 //! # Ok(()) }
 //! # fn web_sys_log(_: &str) {}
 //! ```
@@ -31,7 +31,7 @@ pub struct ListenerId(pub u64);
 /// on the browser's main thread (or one worker).
 #[derive(Clone)]
 pub struct Client {
-    engine: Rc<Engine>,
+    pub(crate) engine: Rc<Engine>,
 }
 
 impl Client {
@@ -208,9 +208,16 @@ impl Client {
     }
 
     /// Sends `disconnect`, closes the socket with 1000, stops every timer and releases every
-    /// callback (after delivering the final `Closed` state). Idempotent.
-    pub fn disconnect(&self) {
+    /// callback (after delivering the final `Closed` state). Idempotent. Like the JavaScript
+    /// `close()`.
+    pub fn close(&self) {
         self.engine.input(|s, now| s.disconnect(now));
+    }
+
+    /// The older name of [`Client::close`], kept for one version (deprecated, like the
+    /// JavaScript `disconnect()`).
+    pub fn disconnect(&self) {
+        self.close();
     }
 
     /// Whether a timer is pending (false once closed).

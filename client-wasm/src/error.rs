@@ -15,6 +15,9 @@ pub enum Error {
     /// An option has the wrong type or value.
     #[error("invalid option: {0}")]
     InvalidOptions(String),
+    /// The caller's `AbortSignal` aborted the operation.
+    #[error("aborted by the caller's signal")]
+    Aborted,
     /// Data to publish cannot be encoded as JSON.
     #[error("data cannot be sent as JSON: {0}")]
     InvalidData(String),
@@ -22,13 +25,14 @@ pub enum Error {
 
 impl Error {
     /// Stable machine-readable code: a [`ClientError::code`], or `"invalid_url"`,
-    /// `"invalid_options"`, `"invalid_data"`.
+    /// `"invalid_options"`, `"invalid_data"`, `"aborted"`.
     pub fn code(&self) -> &'static str {
         match self {
             Self::Client(e) => e.code(),
             Self::InvalidUrl(_) => "invalid_url",
             Self::InvalidOptions(_) => "invalid_options",
             Self::InvalidData(_) => "invalid_data",
+            Self::Aborted => "aborted",
         }
     }
 }

@@ -3,25 +3,34 @@
 //! ```js
 //! import init, { HowlClient } from "./pkg/howl_client_wasm.js";
 //! await init();
-//! const client = await HowlClient.connect("ws://localhost:8000/ws", { pingIntervalMs: 5000 });
-//! client.onMessage((m) => console.log(m.channel, m.seq, m.data));
-//! await client.subscribe();            // the quote channel
-//! client.publish("news", { hi: 1 }, { excludeSelf: true });
-//! client.disconnect();
+//! const client = await HowlClient.connect("ws://localhost:8000/ws", { timeout: 10000 });
+//! const news = client.channel("news");
+//! const off = news.on("message", (m) => console.log(m.channel, m.seq, m.data));
+//! await news.subscribe();
+//! const { seq } = await news.publish({ hi: 1 }, { excludeSelf: true });
+//! off();
+//! client.close();
 //! ```
+//!
+//! The older `onMessage`/`off(id)`/`subscribe(channel)`/`publish(channel, …)`/`disconnect()`
+//! methods are deprecated (client-wasm/README.md) and kept for one version.
 //!
 //! For a hub in secured mode, the options carry `token`, or `getToken` (and
 //! `getSubscriptionToken`): see `js/tokens.rs`.
 
 use crate::{Client, Error};
-use howl_client_core::{ClientError, CloseReason, ConnectionState, Event, Message};
+use howl_client_core::{ConnectionState, Event, Message};
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
+mod connect;
+mod events;
 mod options;
+mod subscription;
 mod tokens;
 mod types;
 
+pub use subscription::JsSubscription;
 pub use types::{HowlOptions, PublishOptions};
 
 /// A Howl client for JavaScript (see the `.d.ts` for the full contract).
@@ -42,19 +51,24 @@ impl HowlClient {
 
     /// Connects and resolves once the handshake is done; rejects with a `HowlError` (code
     /// "connection_failed", or "unauthorized" / "token_expired" when the server refused the
-    /// token for good) if the client gives up first, or for a bad URL or options.
+    /// token for good) if the client gives up first, "timeout" after `options.timeout` ms,
+    /// "aborted" when `options.signal` aborts (the client is closed then), or for a bad URL or
+    /// options.
     #[wasm_bindgen(unchecked_return_type = "Promise<HowlClient>")]
     pub fn connect(url: &str, options: Option<HowlOptions>) -> Promise {
-        let client = match build(url, options) {
+        let options = options.map(JsValue::from);
+        let limits = match connect::Limits::parse(options.as_ref()) {
+            Ok(limits) => limits,
+            Err(e) => return Promise::reject(&to_js_error(&e)),
+        };
+        if limits.aborted() {
+            return Promise::reject(&to_js_error(&connect::aborted()));
+        }
+        let client = match build_from(url, options.as_ref()) {
             Ok(client) => client,
             Err(e) => return Promise::reject(&to_js_error(&e)),
         };
-        promise(|done| {
-            let handle = client.clone();
-            client.opened_with(move |r| {
-                done(r.map(|()| JsValue::from(HowlClient { client: handle })))
-            })
-        })
+        promise(|done| connect::settle(client, limits, done))
     }
 
     /// Resolves once the connection is open (at once if it is); rejects if the client closes
@@ -101,7 +115,8 @@ impl HowlClient {
         self.client.server_subscriptions()
     }
 
-    /// Calls `callback(state)` on every state change; returns an id for `off`.
+    /// Deprecated: use `on("state", …)`. Calls `callback(state)` on every state change;
+    /// returns an id for `off`.
     #[wasm_bindgen(js_name = onStateChange)]
     pub fn on_state_change(
         &self,
@@ -113,6 +128,7 @@ impl HowlClient {
         })
     }
 
+    /// Deprecated: use `channel(name).on("message", …)`.
     /// Calls `callback(message)` for each message on a subscribed channel (never twice for
     /// one channel and sequence number); returns an id for `off`.
     #[wasm_bindgen(js_name = onMessage)]
@@ -126,6 +142,7 @@ impl HowlClient {
         })
     }
 
+    /// Deprecated: use `on("error", …)`.
     /// Calls `callback(error)` for errors not tied to a pending promise: a publish refused by
     /// the server, a subscription lost after a reconnect, an undecodable server frame, a
     /// token `getToken` could not provide ("token_unavailable"), the server refusing the
@@ -136,32 +153,10 @@ impl HowlClient {
         &self,
         #[wasm_bindgen(unchecked_param_type = "(error: HowlError) => void")] callback: Function,
     ) -> u32 {
-        self.listen(callback, |e| match e {
-            Event::ServerError(p) => {
-                let err = error_object(&p.message, p.code.as_str());
-                set(&err, "request", p.request.as_deref().map(JsValue::from_str));
-                set(&err, "channel", p.channel.as_deref().map(JsValue::from_str));
-                Some(err)
-            }
-            Event::SubscriptionFailed { channel, error } => {
-                let err = error_object(
-                    &format!("subscription to {channel:?} lost: {error}"),
-                    error.code(),
-                );
-                set(&err, "channel", Some(JsValue::from_str(channel)));
-                Some(err)
-            }
-            Event::ProtocolViolation(what) => Some(error_object(what, "protocol_violation")),
-            Event::TokenUnavailable(reason) => Some(to_js_error(
-                &ClientError::TokenUnavailable(reason.clone()).into(),
-            )),
-            Event::Closed(
-                reason @ (CloseReason::Unauthorized(_) | CloseReason::TokenExpired(_)),
-            ) => Some(to_js_error(&ClientError::from_close(reason).into())),
-            _ => None,
-        })
+        self.listen(callback, events::error_event)
     }
 
+    /// Deprecated: use `channel(name).on("subscribed", …)`.
     /// Calls `callback(channel)` when the server subscribes this client to a channel (e.g.
     /// one listed in the connection token's `channels`); its messages reach `onMessage`.
     #[wasm_bindgen(js_name = onSubscribed)]
@@ -175,6 +170,7 @@ impl HowlClient {
         })
     }
 
+    /// Deprecated: use `channel(name).on("unsubscribed", …)`.
     /// Calls `callback(channel)` when the server unsubscribes this client from a channel: no
     /// more of its messages arrive, and it leaves `subscriptions`.
     #[wasm_bindgen(js_name = onUnsubscribed)]
@@ -188,12 +184,14 @@ impl HowlClient {
         })
     }
 
-    /// Removes a listener registered with `onStateChange`, `onMessage`, `onError`,
+    /// Deprecated: use the off-function `on(…)` returns. Removes a listener registered with
+    /// `onStateChange`, `onMessage`, `onError`,
     /// `onSubscribed` or `onUnsubscribed`.
     pub fn off(&self, id: u32) -> bool {
         self.client.off(crate::ListenerId(u64::from(id)))
     }
 
+    /// Deprecated: use `channel(name).subscribe()`.
     /// Subscribes to `channel` (default: the quote channel "wisdom"); resolves on the
     /// server's confirmation, rejects with a `HowlError` on refusal or timeout.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
@@ -206,6 +204,7 @@ impl HowlClient {
         })
     }
 
+    /// Deprecated: use `channel(name).unsubscribe()`.
     /// Unsubscribes from `channel` (default: the quote channel); its messages stop at once.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn unsubscribe(&self, channel: Option<String>) -> Promise {
@@ -217,6 +216,7 @@ impl HowlClient {
         })
     }
 
+    /// Deprecated: use `channel(name).publish(data)`, a promise of `{seq}`.
     /// Publishes any JSON-serializable `data` to `channel`. Throws a `HowlError` when not
     /// open ("not_connected"), for a bad channel or data, or when too large; a refusal by the
     /// server is reported to `onError`.
@@ -228,21 +228,49 @@ impl HowlClient {
     ) -> Result<(), JsValue> {
         let run = || -> Result<(), Error> {
             let exclude_self = options::exclude_self(options.map(JsValue::from).as_ref())?;
-            let json = js_sys::JSON::stringify(&data)
-                .ok()
-                .and_then(|s| s.as_string())
-                .ok_or_else(|| Error::InvalidData("not JSON-serializable".into()))?;
-            let value =
-                serde_json::from_str(&json).map_err(|e| Error::InvalidData(e.to_string()))?;
-            self.client.publish(channel, value, exclude_self)
+            self.client.publish(channel, to_json(&data)?, exclude_self)
         };
         run().map_err(|e| to_js_error(&e))
     }
 
-    /// Sends `disconnect`, closes with code 1000, stops every timer and releases every
-    /// callback (listeners get the final "closed" state first). Idempotent.
+    /// Deprecated: use `close()`. The same.
     pub fn disconnect(&self) {
-        self.client.disconnect();
+        self.client.close();
+    }
+
+    /// Sends `disconnect`, closes the socket with code 1000, stops every timer and releases
+    /// every callback (listeners get the final "closed" state first). Idempotent.
+    /// `Symbol.dispose` and `Symbol.asyncDispose` do the same.
+    pub fn close(&self) {
+        self.client.close();
+    }
+
+    /// The channel `name`: subscribe, listen and publish with confirmation.
+    pub fn channel(&self, name: &str) -> JsSubscription {
+        JsSubscription {
+            inner: self.client.channel(name),
+        }
+    }
+
+    /// Calls `listener` for the client-level `event`: "state" (the new state),
+    /// "connecting" (`{attempt, delayMs}` of a scheduled reconnect), "connected"
+    /// (`{clientId}`), "disconnected" (`{code, reason, willReconnect}`) or "error" (a
+    /// `HowlError`). Returns a function that removes it.
+    #[wasm_bindgen(unchecked_return_type = "() => void")]
+    pub fn on(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "HowlClientEventName")] event: &str,
+        #[wasm_bindgen(unchecked_param_type = "(arg: any) => void")] listener: Function,
+    ) -> Result<Function, JsValue> {
+        if !events::CLIENT_EVENTS.contains(&event) {
+            return Err(events::unknown_event(event, &events::CLIENT_EVENTS));
+        }
+        let name = event.to_owned();
+        let client = self.client.clone();
+        let id = events::listen(&self.client, listener, move |e| {
+            events::client_event(&name, &client, e)
+        });
+        Ok(events::off_function(&self.client, id))
     }
 }
 
@@ -252,13 +280,7 @@ impl HowlClient {
         callback: Function,
         convert: impl Fn(&Event) -> Option<JsValue> + 'static,
     ) -> u32 {
-        let id = self.client.on_event(move |event| {
-            if let Some(arg) = convert(event) {
-                if let Err(e) = callback.call1(&JsValue::NULL, &arg) {
-                    crate::platform::console_error("howl: a listener threw", &e);
-                }
-            }
-        });
+        let id = events::listen(&self.client, callback, convert);
         // Ids stay far below 2^32 in any real program; JS numbers hold them exactly anyway.
         id.0 as u32
     }
@@ -266,9 +288,21 @@ impl HowlClient {
 
 /// A client from JavaScript options: settings, then tokens.
 fn build(url: &str, options: Option<HowlOptions>) -> Result<Client, Error> {
-    let options = options.map(JsValue::from);
-    let config = options::parse(options.as_ref())?;
-    tokens::apply(Client::builder(url).config(config), options.as_ref())?.build()
+    build_from(url, options.map(JsValue::from).as_ref())
+}
+
+fn build_from(url: &str, options: Option<&JsValue>) -> Result<Client, Error> {
+    let config = options::parse(options)?;
+    tokens::apply(Client::builder(url).config(config), options)?.build()
+}
+
+/// Any JSON-serializable JavaScript value as JSON.
+fn to_json(data: &JsValue) -> Result<serde_json::Value, Error> {
+    let json = js_sys::JSON::stringify(data)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| Error::InvalidData("not JSON-serializable".into()))?;
+    serde_json::from_str(&json).map_err(|e| Error::InvalidData(e.to_string()))
 }
 
 /// A Promise settled by `start`'s completion.

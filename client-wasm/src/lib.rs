@@ -23,10 +23,12 @@
 //! - [`client`]: the Rust API.
 //! - [`builder`]: a client with settings and token callbacks.
 //! - [`js`]: the JavaScript API.
+//! - [`subscription`]: one channel — subscribe, listen, publish with confirmation.
 //! - [`reply`]: the future a request resolves.
 //! - [`error`]: the SDK's error type.
 //! - `driver`: the I/O engine (socket, timer, event dispatch) shared by both APIs.
 //! - `tokens`: running the application's token callbacks when the session asks.
+//! - `lifecycle`: the page's visibility and network state, fed to the session.
 //! - `platform`: clock, timers, URL resolution and console through the JS global scope.
 
 pub mod builder;
@@ -34,8 +36,10 @@ pub mod client;
 mod driver;
 pub mod error;
 pub mod js;
+mod lifecycle;
 mod platform;
 pub mod reply;
+pub mod subscription;
 mod tokens;
 
 pub use builder::ClientBuilder;
@@ -43,6 +47,7 @@ pub use client::{Client, ListenerId};
 pub use error::Error;
 pub use howl_client_core::{
     ClientConfig, ClientError, CloseReason, ConnectionState, ErrorCode, ErrorPayload, Event,
-    LostReason, Message, ReconnectPolicy, Stats, TokenSource, DEFAULT_CHANNEL,
+    LostReason, Message, PublishAck, ReconnectPolicy, Stats, TokenSource, DEFAULT_CHANNEL,
 };
 pub use reply::Reply;
+pub use subscription::{ListenerGuard, Subscription};

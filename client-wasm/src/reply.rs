@@ -9,32 +9,35 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-#[derive(Default)]
-struct Slot {
-    result: Option<Result<(), Error>>,
+struct Slot<T> {
+    result: Option<Result<T, Error>>,
     waker: Option<Waker>,
 }
 
-/// Resolves to `Ok(())` once the server confirmed the request, or to the error that ended it.
-/// Dropping it does not cancel the request.
+/// Resolves to `Ok` once the server confirmed the request (`()` for subscribe and the like,
+/// a [`crate::PublishAck`] for a publish), or to the error that ended it. Dropping it does not
+/// cancel the request.
 #[must_use = "a Reply does nothing unless awaited; drop it to ignore the outcome"]
-pub struct Reply {
-    slot: Rc<RefCell<Slot>>,
+pub struct Reply<T = ()> {
+    slot: Rc<RefCell<Slot<T>>>,
 }
 
 /// The resolving half of a [`Reply`].
-pub(crate) struct Resolver {
-    slot: Rc<RefCell<Slot>>,
+pub(crate) struct Resolver<T = ()> {
+    slot: Rc<RefCell<Slot<T>>>,
 }
 
 /// A connected pair.
-pub(crate) fn channel() -> (Resolver, Reply) {
-    let slot = Rc::new(RefCell::new(Slot::default()));
+pub(crate) fn channel<T>() -> (Resolver<T>, Reply<T>) {
+    let slot = Rc::new(RefCell::new(Slot {
+        result: None,
+        waker: None,
+    }));
     (Resolver { slot: slot.clone() }, Reply { slot })
 }
 
-impl Resolver {
-    pub(crate) fn resolve(self, result: Result<(), Error>) {
+impl<T> Resolver<T> {
+    pub(crate) fn resolve(self, result: Result<T, Error>) {
         let waker = {
             let mut slot = self.slot.borrow_mut();
             slot.result = Some(result);
@@ -46,15 +49,15 @@ impl Resolver {
     }
 }
 
-impl Reply {
+impl<T: Clone> Reply<T> {
     /// The outcome, if already known (without awaiting).
-    pub fn try_result(&self) -> Option<Result<(), Error>> {
+    pub fn try_result(&self) -> Option<Result<T, Error>> {
         self.slot.borrow().result.clone()
     }
 }
 
-impl Future for Reply {
-    type Output = Result<(), Error>;
+impl<T> Future for Reply<T> {
+    type Output = Result<T, Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut slot = self.slot.borrow_mut();
@@ -84,7 +87,7 @@ mod tests {
 
     #[test]
     fn resolves_and_wakes() {
-        let (resolver, mut reply) = channel();
+        let (resolver, mut reply) = channel::<()>();
         let flag = Arc::new(Flag(false.into()));
         let waker = Waker::from(flag.clone());
         let mut cx = Context::from_waker(&waker);

@@ -167,7 +167,11 @@ fn apply(state: AppState, event: &Event, view: &View) {
             )));
             set_subscriptions(state, view.subscriptions());
         }
-        Event::ChannelStatus { .. } => {}
+        // This UI publishes fire-and-forget; refusals arrive as `ServerError` below.
+        Event::ChannelStatus { .. }
+        | Event::PublishDone { .. }
+        | Event::SubscriptionConfirmed { .. }
+        | Event::SubscriptionEnded { .. } => {}
         Event::ServerError(error) if error.request.as_deref() == Some("publish") => {
             state.publish_notice.set(Some(Notice::error(format!(
                 "The server refused the message ({}): {}",

@@ -46,11 +46,9 @@ impl ClientSession {
                 self.on_confirmation(Kind::Unsubscribe, p.channel)
             }
             // This session always subscribes by name, so the original protocol's
-            // `wisdom_distribution` and confirmations of publishes it did not ask for
-            // (it sends no `ref`) are unexpected here.
-            ServerMessage::WisdomDistribution(_) | ServerMessage::PublishConfirmation(_) => {
-                self.stats.unexpected_ignored += 1
-            }
+            // `wisdom_distribution` is unexpected here.
+            ServerMessage::WisdomDistribution(_) => self.stats.unexpected_ignored += 1,
+            ServerMessage::PublishConfirmation(p) => self.on_publish_confirmation(p),
             ServerMessage::Message(m) => self.deliver(m),
             ServerMessage::ChannelStatus(s) => {
                 if self.watches.contains_key(&s.channel) {
@@ -63,7 +61,11 @@ impl ClientSession {
                 }
             }
             ServerMessage::Pong(p) => self.on_pong(p.time, now),
-            ServerMessage::Error(p) => self.on_error(p),
+            ServerMessage::Error(p) => {
+                if let Some(p) = self.on_publish_error(p) {
+                    self.on_error(p);
+                }
+            }
             ServerMessage::Subscribed(p) => {
                 if self.server_channels.insert(&p.channel, ()) {
                     self.emit(Event::Subscribed { channel: p.channel });

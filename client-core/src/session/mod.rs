@@ -9,7 +9,9 @@
 
 mod auth;
 mod inbound;
+mod lifecycle;
 mod liveness;
+mod publishes;
 mod requests;
 mod view;
 
@@ -24,6 +26,7 @@ use auth::{Refresh, Secret};
 use howl_protocol::close;
 use howl_protocol::{ClientMessage, ConnectPayload, ErrorCode, IdPayload};
 use liveness::Live;
+use publishes::Publish;
 use requests::Request;
 use std::collections::VecDeque;
 use std::fmt;
@@ -59,8 +62,14 @@ pub struct ClientSession {
     /// Channels whose `channel_status` notices the application wants.
     watches: VecMap<()>,
     requests: Vec<Request>,
+    /// Confirmed publishes, queued or waiting for their answer, oldest first.
+    publishes: Vec<Publish>,
     next_request: u64,
     dedup: Dedup,
+    /// The page is hidden ([`ClientSession::on_visibility`]): no pings.
+    hidden: bool,
+    /// The device is offline ([`ClientSession::on_network`]): no reconnect attempts.
+    offline: bool,
     /// Connection attempts started since the last successful handshake.
     attempt: u32,
     reconnect_at: Option<u64>,
@@ -90,8 +99,11 @@ impl fmt::Debug for ClientSession {
             .field("server_channels", &self.server_channels)
             .field("watches", &self.watches)
             .field("requests", &self.requests)
+            .field("publishes", &self.publishes.len())
             .field("attempt", &self.attempt)
             .field("reconnect_at", &self.reconnect_at)
+            .field("hidden", &self.hidden)
+            .field("offline", &self.offline)
             .field("token", &self.token)
             .field("stats", &self.stats)
             .finish_non_exhaustive()
@@ -113,8 +125,11 @@ impl ClientSession {
             server_channels: VecMap::default(),
             watches: VecMap::default(),
             requests: Vec::new(),
+            publishes: Vec::new(),
             next_request: 1,
             dedup: Dedup::default(),
+            hidden: false,
+            offline: false,
             attempt: 0,
             reconnect_at: None,
             token: None,
@@ -158,6 +173,7 @@ impl ClientSession {
     /// timeout, token renewal, request timeouts, reconnect.
     pub fn tick(&mut self, now: u64) {
         self.expire_requests(now);
+        self.expire_publishes(now);
         match &mut self.conn {
             Conn::None => {}
             Conn::FetchingToken { deadline, .. } => {
@@ -178,7 +194,7 @@ impl ClientSession {
             Conn::Ready(_) => self.tick_liveness(now),
         }
         self.tick_refresh(now);
-        if self.reconnect_at.is_some_and(|t| now >= t) {
+        if !self.offline && self.reconnect_at.is_some_and(|t| now >= t) {
             self.reconnect_at = None;
             self.attempt += 1;
             self.start_attempt(now);
@@ -229,7 +245,12 @@ impl ClientSession {
             .token_refresh_at
             .take()
             .map_or(Refresh::Idle, Refresh::At);
-        self.conn = Conn::Ready(Live::new(self.config.ping_interval_ms, refresh, now));
+        let interval = if self.hidden {
+            0 // no pings while the page is hidden
+        } else {
+            self.config.ping_interval_ms
+        };
+        self.conn = Conn::Ready(Live::new(interval, refresh, now));
         let token = match &self.config.token {
             TokenSource::None => None,
             TokenSource::Static(token) => Some(token.clone()),
@@ -260,6 +281,7 @@ impl ClientSession {
         }
         self.attempt = 0;
         self.set_state(ConnectionState::Open);
+        self.flush_publishes();
     }
 
     /// The current connection is gone (its socket is closed or being closed, or it never
@@ -270,6 +292,7 @@ impl ClientSession {
         self.out
             .push_back(Output::Event(Event::ConnectionLost(reason.clone())));
         self.connection_dropped();
+        self.publishes_lost();
         if let Some(final_reason) = self.refused(&reason) {
             self.close(final_reason);
             return;
@@ -307,6 +330,7 @@ impl ClientSession {
         for request in std::mem::take(&mut self.requests) {
             self.finish(request, Err(ClientError::Closed));
         }
+        self.fail_publishes(&ClientError::Closed);
         for confirmed in self.channels.values_mut() {
             *confirmed = false;
         }

@@ -78,6 +78,11 @@ impl ClientSession {
         let in_set = self.channels.remove(channel).is_some();
         let by_server = self.server_channels.remove(channel).is_some();
         let was_subscribed = in_set || by_server;
+        if was_subscribed {
+            self.emit(Event::SubscriptionEnded {
+                channel: channel.to_owned(),
+            });
+        }
         self.dedup.forget(channel);
         // Waiting for its subscription token: the server has not heard of it yet.
         let never_sent = self.forget_subscription_token(channel);
@@ -212,7 +217,11 @@ impl ClientSession {
         };
         if kind == Kind::Subscribe {
             if let Some(confirmed) = self.channels.get_mut(&channel) {
-                *confirmed = true;
+                if !std::mem::replace(confirmed, true) {
+                    self.emit(Event::SubscriptionConfirmed {
+                        channel: channel.clone(),
+                    });
+                }
             }
         }
         let matched = self.take_requests(kind, &channel);

@@ -77,7 +77,8 @@ impl ClientSession {
     /// When [`ClientSession::tick`] must be called next (an absolute time on the caller's clock);
     /// `None` when no timer is needed (closed and idle).
     pub fn next_deadline(&self) -> Option<u64> {
-        let mut deadlines = vec![self.reconnect_at];
+        // Offline, a reconnect waits for `on_network(true)` rather than a timer.
+        let mut deadlines = vec![self.reconnect_at.filter(|_| !self.offline)];
         match &self.conn {
             Conn::None => {}
             Conn::FetchingToken { deadline, .. } | Conn::Handshaking { deadline } => {
@@ -95,6 +96,7 @@ impl ClientSession {
             }
         }
         deadlines.extend(self.requests.iter().map(|r| Some(r.deadline)));
+        deadlines.push(self.publish_deadline());
         deadlines.into_iter().flatten().min()
     }
 }

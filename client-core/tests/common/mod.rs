@@ -31,6 +31,7 @@ pub fn config() -> ClientConfig {
         },
         token: TokenSource::None,
         get_subscription_token: false,
+        publish_queue_limit: 2,
     }
 }
 

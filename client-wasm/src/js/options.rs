@@ -65,6 +65,9 @@ pub(crate) fn parse(options: Option<&JsValue>) -> Result<ClientConfig, Error> {
     if let Some(v) = millis(&o, "handshakeTimeoutMs")? {
         config.handshake_timeout_ms = v;
     }
+    if let Some(v) = millis(&o, "publishQueueLimit")? {
+        config.publish_queue_limit = v as usize;
+    }
     if let Some(v) = millis(&o, "maxFrameBytes")? {
         config.max_frame_bytes = v as usize;
     }

@@ -19,6 +19,14 @@ export interface HowlOptions {
   /** How long opening the socket and receiving the server's `initial` may take (default 10000);
    * with `getToken`, also how long `getToken` may take before each attempt. */
   handshakeTimeoutMs?: number;
+  /** How many `Subscription.publish` calls may wait while the client is reconnecting
+   * (default 100); one more is rejected with "publish_queue_full". */
+  publishQueueLimit?: number;
+  /** `HowlClient.connect` only: reject with "timeout" (and close the client) unless open
+   * within this many ms. */
+  timeout?: number;
+  /** `HowlClient.connect` only: reject with "aborted" (and close the client) when it aborts. */
+  signal?: AbortSignal;
   /** Largest encoded publish frame in bytes (default 65536); 0 means no client-side limit. */
   maxFrameBytes?: number;
   /** Reconnect after a lost connection (default true). */
@@ -49,11 +57,12 @@ export interface HowlOptions {
   getSubscriptionToken?: (channel: string) => Promise<string | null | undefined> | string | null | undefined;
 }
 
-/** A message pushed on a subscribed channel. */
-export interface HowlMessage {
+/** A message pushed on a subscribed channel; `T` is what the application expects in `data`
+ * (not checked at run time). */
+export interface HowlMessage<T = unknown> {
   channel: string;
   /** The published JSON value, unchanged. */
-  data: unknown;
+  data: T;
   /** Per-channel sequence number (0: published into Redis without one, "not numbered"). */
   seq: number;
   /** When the server accepted it, ms since the Unix epoch. */
@@ -65,13 +74,37 @@ export interface HowlMessage {
  * "permission_denied", and "unauthorized" or "token_expired" when the server refused the
  * connection token for good) or one of "timeout", "closed", "not_connected",
  * "message_too_large", "cancelled", "connection_failed", "invalid_config", "invalid_url",
- * "invalid_options", "invalid_data", "protocol_violation", "token_unavailable". */
+ * "invalid_options", "invalid_data", "protocol_violation", "token_unavailable",
+ * "publish_queue_full", "connection_lost", "aborted". */
 export interface HowlError extends Error {
   code: string;
   /** For errors reported by the server: the rejected request's type, when known. */
   request?: string;
   /** The channel concerned, when known. */
   channel?: string;
+}
+
+/** Names of `HowlClient.on` events. */
+export type HowlClientEventName = "state" | "connecting" | "connected" | "disconnected" | "error";
+
+/** Names of `Subscription.on` events. */
+export type SubscriptionEventName = "message" | "subscribed" | "unsubscribed" | "error";
+
+/** Typed overloads of `HowlClient.on` (merged into the class). */
+export interface HowlClient {
+  on(event: "state", listener: (state: HowlState) => void): () => void;
+  on(event: "connecting", listener: (info: { attempt: number; delayMs: number }) => void): () => void;
+  on(event: "connected", listener: (info: { clientId: string }) => void): () => void;
+  on(event: "disconnected", listener: (info: { code: number; reason: string; willReconnect: boolean }) => void): () => void;
+  on(event: "error", listener: (error: HowlError) => void): () => void;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Typed overloads of `Subscription.on` (merged into the class). */
+export interface Subscription {
+  on<T = unknown>(event: "message", listener: (message: HowlMessage<T>) => void): () => void;
+  on(event: "subscribed" | "unsubscribed", listener: (channel: string) => void): () => void;
+  on(event: "error", listener: (error: HowlError) => void): () => void;
 }
 
 /** Options of `publish`. */

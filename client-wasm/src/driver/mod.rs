@@ -12,19 +12,27 @@
 //! releases everything: socket and its handlers, the timer and its callback, the token
 //! callbacks, listeners, and that self-reference.
 
+use crate::lifecycle::PageListeners;
 use crate::platform::{self, Timeout};
 use crate::tokens::{TokenCallbacks, TokenJob};
 use crate::Error;
-use howl_client_core::{ClientError, ClientSession, ConnectionState, Event, Output, RequestId};
+use howl_client_core::{
+    ClientError, ClientSession, ConnectionState, Event, Output, PublishAck, RequestId,
+};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
+
+mod socket;
+use socket::Socket;
 
 /// A callback waiting for one outcome.
 pub(crate) type Completion = Box<dyn FnOnce(Result<(), Error>)>;
+
+/// A callback waiting for a publish's answer.
+pub(crate) type PublishCompletion = Box<dyn FnOnce(Result<PublishAck, Error>)>;
 
 /// A listener's callback.
 pub(crate) type Callback = Box<dyn FnMut(&Event)>;
@@ -52,33 +60,15 @@ struct Core {
     timer_callback: Option<Closure<dyn FnMut()>>,
     // Few at a time: a Vec keeps the wasm smaller than a map would.
     waiters: Vec<(RequestId, Completion)>,
+    publish_waiters: Vec<(RequestId, PublishCompletion)>,
     open_waiters: Vec<Completion>,
+    /// The page's visibility and network listeners (none outside a window).
+    page: Option<PageListeners>,
     /// Keeps the engine alive while the session is not closed.
     keep_alive: Option<Rc<Engine>>,
     /// The application's `get_token` and `get_subscription_token`.
     tokens: TokenCallbacks,
     released: bool,
-}
-
-/// A WebSocket and its handlers. Dropping it detaches the handlers (so a late event of an
-/// abandoned socket never reaches the session) and closes it if still open.
-struct Socket {
-    ws: WebSocket,
-    _on_open: Closure<dyn FnMut()>,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
-    _on_close: Closure<dyn FnMut(CloseEvent)>,
-}
-
-impl Drop for Socket {
-    fn drop(&mut self) {
-        self.ws.set_onopen(None);
-        self.ws.set_onmessage(None);
-        self.ws.set_onclose(None);
-        // CONNECTING (0) or OPEN (1): nobody will listen any more.
-        if self.ws.ready_state() <= WebSocket::OPEN {
-            let _ = self.ws.close_with_code(howl_client_core::close::NORMAL);
-        }
-    }
 }
 
 impl Engine {
@@ -92,7 +82,9 @@ impl Engine {
                 timeout: None,
                 timer_callback: None,
                 waiters: Vec::new(),
+                publish_waiters: Vec::new(),
                 open_waiters: Vec::new(),
+                page: None,
                 keep_alive: None,
                 tokens,
                 released: false,
@@ -103,6 +95,15 @@ impl Engine {
             dispatching: Cell::new(false),
         });
         engine.core.borrow_mut().keep_alive = Some(engine.clone());
+        let page = PageListeners::attach(Rc::downgrade(&engine));
+        if let Some(page) = &page {
+            let (hidden, online) = (page.hidden(), page.online());
+            let mut core = engine.core.borrow_mut();
+            let now = platform::now_ms();
+            core.session.on_visibility(hidden, now);
+            core.session.on_network(online, now);
+        }
+        engine.core.borrow_mut().page = page;
         engine.input(|s, now| s.connect(now));
         engine
     }
@@ -135,6 +136,21 @@ impl Engine {
             let mut core = self.core.borrow_mut();
             let id = f(&mut core.session, platform::now_ms());
             core.waiters.push((id, done));
+        }
+        self.pump();
+    }
+
+    /// Starts a confirmed publish and calls `done` with its answer (registered before the
+    /// session's events are delivered, like [`Engine::request`]).
+    pub(crate) fn publish(
+        self: &Rc<Self>,
+        f: impl FnOnce(&mut ClientSession, u64) -> RequestId,
+        done: PublishCompletion,
+    ) {
+        {
+            let mut core = self.core.borrow_mut();
+            let id = f(&mut core.session, platform::now_ms());
+            core.publish_waiters.push((id, done));
         }
         self.pump();
     }
@@ -220,50 +236,6 @@ impl Engine {
         self.dispatch();
     }
 
-    fn open_socket(self: &Rc<Self>, core: &mut Core) {
-        core.socket = None;
-        let ws = match WebSocket::new(&core.url) {
-            Ok(ws) => ws,
-            Err(e) => {
-                platform::console_error("howl: cannot open a WebSocket", &e);
-                core.session.on_close(1006, platform::now_ms());
-                return;
-            }
-        };
-        ws.set_binary_type(BinaryType::Arraybuffer);
-        let weak = Rc::downgrade(self);
-        let on_open = Closure::<dyn FnMut()>::new({
-            let weak = weak.clone();
-            move || with(&weak, |e| e.input(|s, now| s.on_open(now)))
-        });
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new({
-            let weak = weak.clone();
-            move |event: MessageEvent| {
-                // The protocol is text only; a binary frame is a server bug, and is ignored.
-                if let Some(text) = event.data().as_string() {
-                    with(&weak, |e| e.input(|s, now| s.on_frame(&text, now)));
-                }
-            }
-        });
-        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| {
-            with(&weak, |e| {
-                // The socket is gone: drop it (and its handlers, this one included — the
-                // glue defers freeing a closure until it returns).
-                e.core.borrow_mut().socket = None;
-                e.input(|s, now| s.on_close(event.code(), now));
-            })
-        });
-        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-        core.socket = Some(Socket {
-            ws,
-            _on_open: on_open,
-            _on_message: on_message,
-            _on_close: on_close,
-        });
-    }
-
     /// Keeps exactly one `setTimeout` pending, for the session's next deadline.
     fn schedule_timer(self: &Rc<Self>, core: &mut Core) {
         let deadline = core.session.next_deadline();
@@ -317,6 +289,16 @@ impl Engine {
                     done(result.clone().map_err(Error::from));
                 }
             }
+            Event::PublishDone { id, result } => {
+                let waiter = {
+                    let mut core = self.core.borrow_mut();
+                    let index = core.publish_waiters.iter().position(|(i, _)| i == id);
+                    index.map(|index| core.publish_waiters.remove(index).1)
+                };
+                if let Some(done) = waiter {
+                    done(result.clone().map_err(Error::from));
+                }
+            }
             Event::StateChanged(ConnectionState::Open) => {
                 let waiters = std::mem::take(&mut self.core.borrow_mut().open_waiters);
                 for done in waiters {
@@ -349,7 +331,7 @@ impl Engine {
 
     /// The session is closed: stop the timer, drop the socket, and release every callback.
     fn release(&self) {
-        let (socket, timeout, timer_callback, tokens, waiters, open_waiters, keep_alive) = {
+        let (socket, timeout, timer_callback, tokens, waiters, open_waiters, keep_alive, page) = {
             let mut core = self.core.borrow_mut();
             if core.released {
                 return;
@@ -363,11 +345,12 @@ impl Engine {
                 std::mem::take(&mut core.waiters),
                 std::mem::take(&mut core.open_waiters),
                 core.keep_alive.take(),
+                (core.page.take(), std::mem::take(&mut core.publish_waiters)),
             )
         };
-        drop((socket, timeout, timer_callback, tokens));
+        drop((socket, timeout, timer_callback, tokens, page.0));
         // Requests still waiting were already rejected by the session; these never will be.
-        drop((waiters, open_waiters));
+        drop((waiters, open_waiters, page.1));
         let listeners = std::mem::take(&mut *self.listeners.borrow_mut());
         for (_, listener) in &listeners {
             listener.active.set(false);
@@ -378,7 +361,7 @@ impl Engine {
 }
 
 /// Runs `f` on the engine if it still exists.
-fn with(weak: &Weak<Engine>, f: impl FnOnce(&Rc<Engine>)) {
+pub(crate) fn with(weak: &Weak<Engine>, f: impl FnOnce(&Rc<Engine>)) {
     if let Some(engine) = weak.upgrade() {
         f(&engine);
     }
