@@ -152,10 +152,15 @@ fn the_packaged_typings_type_check_both_examples() -> anyhow::Result<()> {
     let example = Example::install("vite-ts")?;
     let main = example.path().join("src/main.ts");
     let source = std::fs::read_to_string(&main)?;
-    std::fs::write(
-        &main,
-        source.replace("client.subscribe(channel)", "client.subscribe(42)"),
-    )?;
+    let wrong = source.replace(
+        r#"client.channel(params.get("channel") ?? "news")"#,
+        "client.channel(42)",
+    );
+    assert_ne!(
+        wrong, source,
+        "the example no longer makes the call this test breaks"
+    );
+    std::fs::write(&main, wrong)?;
     let failed = example.npm_run("typecheck").unwrap_err().to_string();
     assert!(failed.contains("main.ts"), "tsc names the file: {failed}");
     Ok(())

@@ -12,14 +12,14 @@ const list = document.getElementById("messages")!;
 try {
   await init({ module_or_path: new URL(wasmUrl, import.meta.url) });
   const client = await HowlClient.connect(params.get("ws") ?? "/ws");
-  client.onMessage(({ channel, data }) => {
+  const channel = client.channel(params.get("channel") ?? "news");
+  channel.on("message", ({ data }) => {
     const item = document.createElement("li");
-    item.textContent = `${channel}: ${typeof data === "string" ? data : JSON.stringify(data)}`;
+    item.textContent = `${channel.name}: ${typeof data === "string" ? data : JSON.stringify(data)}`;
     list.append(item);
   });
-  const channel = params.get("channel") ?? "news";
-  await client.subscribe(channel);
-  status.textContent = `subscribed to ${channel}`;
+  await channel.subscribe();
+  status.textContent = `subscribed to ${channel.name}`;
 } catch (error) {
   status.textContent = `error: ${(error as Error).message}`;
 }
