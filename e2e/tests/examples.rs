@@ -166,12 +166,14 @@ fn the_packaged_typings_type_check_both_examples() -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_vite_build_shows_a_message_from_a_channel() -> anyhow::Result<()> {
-    let example = Example::install("vite-ts")?;
+/// Builds example `name` (`npm run build`), serves its `dist/` through `howl --ui-dir`, and
+/// checks that the page shows a message published to its channel.
+async fn the_build_shows_a_published_message(name: &str) -> anyhow::Result<()> {
+    let example = Example::install(name)?;
     example.npm_run("build")?;
     let dist = example.path().join("dist");
-    // Vite found the wasm through `new URL(…, import.meta.url)` and emitted it, hashed.
+    // The bundler emitted the wasm (Vite finds it through `new URL(…, import.meta.url)`,
+    // esbuild through the example's `.wasm` import and its file loader).
     assert_eq!(
         wasm_files(&dist).len(),
         1,
@@ -188,23 +190,13 @@ async fn the_vite_build_shows_a_message_from_a_channel() -> anyhow::Result<()> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_vite_build_shows_a_message_from_a_channel() -> anyhow::Result<()> {
+    the_build_shows_a_published_message("vite-ts").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_esbuild_bundle_shows_a_message_from_a_channel() -> anyhow::Result<()> {
-    let example = Example::install("esbuild")?;
-    example.npm_run("build")?;
-    let dist = example.path().join("dist");
-    assert_eq!(
-        wasm_files(&dist).len(),
-        1,
-        "one .wasm in {}",
-        dist.display()
-    );
-    let howl = ThreadedServer::start(&[
-        "--quote-interval",
-        "0",
-        "--ui-dir",
-        &dist.display().to_string(),
-    ]);
-    shows_a_published_message(&howl, &howl.http_url("/")).await
+    the_build_shows_a_published_message("esbuild").await
 }
 
 /// No bundler: the unpacked package served as it is, its bare name mapped by an import map.
