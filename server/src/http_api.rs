@@ -164,32 +164,34 @@ pub async fn user_command(
         let error = ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidPayload, message);
         counted(&node, error)
     };
-    if !matches!(command.as_str(), "subscribe" | "unsubscribe" | "disconnect") {
-        return Err(not_found().await);
-    }
+    let takes_channel = match command.as_str() {
+        "subscribe" | "unsubscribe" => true,
+        "disconnect" => false,
+        _ => return Err(not_found().await),
+    };
     if user.is_empty() || user.len() > MAX_USER_BYTES {
         return Err(bad(format!(
             "the user id must be 1 to {MAX_USER_BYTES} bytes long"
         )));
     }
     let body = read_body(&node, body)?;
-    if !(command == "disconnect" && body.is_empty()) {
+    let command = if takes_channel {
         require_json(&node, &headers)?;
-    }
-    let command = if command == "disconnect" {
+        let ChannelBody { channel } = serde_json::from_slice(&body)
+            .map_err(|e| bad(format!("the body must be {{\"channel\": \"...\"}}: {e}")))?;
+        check_channel(&node, &channel)?;
+        if command == "subscribe" {
+            UserCommand::Subscribe { channel }
+        } else {
+            UserCommand::Unsubscribe { channel }
+        }
+    } else {
         if !body.is_empty() {
+            require_json(&node, &headers)?;
             serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&body)
                 .map_err(|e| bad(format!("the body must be empty or {{}}: {e}")))?;
         }
         UserCommand::Disconnect
-    } else {
-        let ChannelBody { channel } = serde_json::from_slice(&body)
-            .map_err(|e| bad(format!("the body must be {{\"channel\": \"...\"}}: {e}")))?;
-        check_channel(&node, &channel)?;
-        match command.as_str() {
-            "subscribe" => UserCommand::Subscribe { channel },
-            _ => UserCommand::Unsubscribe { channel },
-        }
     };
     // `{"user": ..., "op": ..., "channel": ...}`: what was done, for whom.
     let mut answer = serde_json::to_value(&command).expect("a user command encodes");
