@@ -288,6 +288,13 @@ async fn unusable_settings_exit_2_naming_the_setting() {
         (&["--write-timeout", "0"], &[], "--write-timeout"),
         (&["--heartbeat-timeout", "1e19"], &[], "--heartbeat-timeout"),
         (&["--heartbeat-timeout=-1"], &[], "--heartbeat-timeout"),
+        (&["--ws-ping-interval", "0.001"], &[], "--ws-ping-interval"),
+        (
+            &[],
+            &[("HOWL_WS_PING_INTERVAL", "1e9")],
+            "--ws-ping-interval",
+        ),
+        (&["--internal-listen", "nowhere"], &[], "--internal-listen"),
         (&["--shutdown-timeout", "0"], &[], "--shutdown-timeout"),
         (&["--quote-interval", "1e9"], &[], "--quote-interval"),
         (&["--redis-ttl", "0"], &[], "--redis-ttl"),
