@@ -1,7 +1,7 @@
 //! Events a client sends to the hub. Each carries the connection's own `id`, as the original
 //! protocol did, and may carry a `ref` that every reply to it echoes.
 
-use crate::Ref;
+use crate::{HistoryPayload, Ref, StreamPosition};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -30,6 +30,10 @@ pub enum ClientMessage {
     /// A new connection token for the same user, sent before the current one expires: the
     /// connection continues under the new token's expiry.
     Refresh(RefreshPayload),
+    /// Read a channel's history; answered with `history_result`.
+    History(HistoryPayload),
+    /// Ask who is subscribed to a channel with presence; answered with `presence_result`.
+    Presence(ChannelPayload),
 }
 
 impl ClientMessage {
@@ -45,6 +49,8 @@ impl ClientMessage {
             Self::Ping(_) => "ping",
             Self::Disconnect(_) => "disconnect",
             Self::Refresh(_) => "refresh",
+            Self::History(_) => "history",
+            Self::Presence(_) => "presence",
         }
     }
 
@@ -56,7 +62,8 @@ impl ClientMessage {
             Self::Refresh(p) => &p.id,
             Self::Subscribe(p) | Self::Unsubscribe(p) => &p.id,
             Self::Publish(p) => &p.id,
-            Self::Watch(p) | Self::Unwatch(p) => &p.id,
+            Self::Watch(p) | Self::Unwatch(p) | Self::Presence(p) => &p.id,
+            Self::History(p) => &p.id,
         }
     }
 
@@ -68,7 +75,8 @@ impl ClientMessage {
             Self::Refresh(p) => p.reference.as_ref(),
             Self::Subscribe(p) | Self::Unsubscribe(p) => p.reference.as_ref(),
             Self::Publish(p) => p.reference.as_ref(),
-            Self::Watch(p) | Self::Unwatch(p) => p.reference.as_ref(),
+            Self::Watch(p) | Self::Unwatch(p) | Self::Presence(p) => p.reference.as_ref(),
+            Self::History(p) => p.reference.as_ref(),
         }
     }
 
@@ -169,6 +177,11 @@ pub struct SubscriptionPayload {
     /// whose `subscribe` rule is `token`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+    /// Recover from this position: the hub first delivers every message after it from the
+    /// channel's history, then live ones, with no gap and no duplicate; the confirmation
+    /// says whether that was possible (`recovered`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<StreamPosition>,
     /// Echoed in the confirmation and in any `error` for this request.
     #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<Ref>,
@@ -181,17 +194,18 @@ impl std::fmt::Debug for SubscriptionPayload {
             .field("id", &self.id)
             .field("channel", &self.channel)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("since", &self.since)
             .field("reference", &self.reference)
             .finish()
     }
 }
 
-/// Payload of `watch` and `unwatch`.
+/// Payload of `watch`, `unwatch` and `presence`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChannelPayload {
     /// The id the hub assigned in `initial`.
     pub id: String,
-    /// The channel to watch.
+    /// The channel to watch (or whose presence to read).
     pub channel: String,
     /// Echoed in any `error` for this request.
     #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]

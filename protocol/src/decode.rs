@@ -110,6 +110,8 @@ pub fn decode_client(text: &str) -> Result<ClientMessage, DecodeError> {
         "ping" => ClientMessage::Ping(read_payload(&env)?),
         "disconnect" => ClientMessage::Disconnect(read_payload(&env)?),
         "refresh" => ClientMessage::Refresh(read_payload(&env)?),
+        "history" => ClientMessage::History(read_payload(&env)?),
+        "presence" => ClientMessage::Presence(read_payload(&env)?),
         _ => return Err(unknown_type(&env)),
     })
 }
@@ -130,6 +132,10 @@ pub fn decode_server(text: &str) -> Result<ServerMessage, DecodeError> {
         "error" => ServerMessage::Error(read_payload(&env)?),
         "subscribed" => ServerMessage::Subscribed(read_payload(&env)?),
         "unsubscribed" => ServerMessage::Unsubscribed(read_payload(&env)?),
+        "history_result" => ServerMessage::HistoryResult(read_payload(&env)?),
+        "presence_result" => ServerMessage::PresenceResult(read_payload(&env)?),
+        "join" => ServerMessage::Join(read_payload(&env)?),
+        "leave" => ServerMessage::Leave(read_payload(&env)?),
         _ => return Err(unknown_type(&env)),
     })
 }

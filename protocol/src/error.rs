@@ -58,6 +58,9 @@ pub enum ErrorCode {
     PermissionDenied,
     /// (HTTP 415) The request body is not declared as `Content-Type: application/json`.
     UnsupportedMediaType,
+    /// The channel's namespace does not keep what was asked for (`history` with
+    /// `history-size = 0`, `presence` without `presence = true`); HTTP 404 on the API.
+    NotAvailable,
     /// A code this version of the protocol does not know (never sent by the hub).
     #[serde(other)]
     Other,
@@ -65,7 +68,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code the hub can send, in declaration order (used for metrics labels).
-    pub const ALL: [ErrorCode; 22] = [
+    pub const ALL: [ErrorCode; 23] = [
         Self::MalformedJson,
         Self::UnknownType,
         Self::InvalidPayload,
@@ -88,6 +91,7 @@ impl ErrorCode {
         Self::TokenExpired,
         Self::PermissionDenied,
         Self::UnsupportedMediaType,
+        Self::NotAvailable,
     ];
 
     /// The wire name, e.g. `"wrong_id"`.
@@ -115,6 +119,7 @@ impl ErrorCode {
             Self::TokenExpired => "token_expired",
             Self::PermissionDenied => "permission_denied",
             Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::NotAvailable => "not_available",
             Self::Other => "other",
         }
     }

@@ -13,6 +13,8 @@
 //! - [`reference`](mod@reference): the `ref` a request may carry and its replies echo.
 //! - [`channel`]: channel names, their rules and the default quote channel.
 //! - [`close`]: the WebSocket close codes the hub uses.
+//! - [`history`]: stream positions and channel history.
+//! - [`presence`]: who is in a channel.
 //!
 //! The crate is plain data (serde only), so it builds for native targets and `wasm32`.
 
@@ -21,6 +23,8 @@ pub mod client;
 pub mod close;
 pub mod decode;
 pub mod error;
+pub mod history;
+pub mod presence;
 pub mod reference;
 pub mod server;
 
@@ -31,6 +35,11 @@ pub use client::{
 };
 pub use decode::{decode_client, decode_server, DecodeError};
 pub use error::ErrorCode;
+pub use history::{
+    HistoryMessage, HistoryMessageRef, HistoryPayload, HistoryResult, HistoryResultRef,
+    StreamPosition,
+};
+pub use presence::{Member, PresenceEvent, PresenceResult};
 pub use reference::Ref;
 pub use server::{
     ChannelMessage, ChannelStatus, ConfirmationPayload, ErrorPayload, InitialPayload, MessageRef,

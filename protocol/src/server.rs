@@ -1,6 +1,6 @@
 //! Events the hub sends to a client.
 
-use crate::{ErrorCode, Ref};
+use crate::{ErrorCode, HistoryResult, PresenceEvent, PresenceResult, Ref};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
@@ -34,6 +34,14 @@ pub enum ServerMessage {
     /// The server unsubscribed the connection from a channel (`POST
     /// /api/users/{user}/unsubscribe`); no more of its messages arrive.
     Unsubscribed(SubscribedPayload),
+    /// The answer to `history`.
+    HistoryResult(HistoryResult),
+    /// The answer to `presence`.
+    PresenceResult(PresenceResult),
+    /// A connection subscribed to a channel of a `join-leave` namespace.
+    Join(PresenceEvent),
+    /// A connection left a channel of a `join-leave` namespace.
+    Leave(PresenceEvent),
 }
 
 impl ServerMessage {
@@ -51,6 +59,10 @@ impl ServerMessage {
             Self::Error(_) => "error",
             Self::Subscribed(_) => "subscribed",
             Self::Unsubscribed(_) => "unsubscribed",
+            Self::HistoryResult(_) => "history_result",
+            Self::PresenceResult(_) => "presence_result",
+            Self::Join(_) => "join",
+            Self::Leave(_) => "leave",
         }
     }
 
@@ -62,20 +74,12 @@ impl ServerMessage {
     /// A `subscribe_confirmation` with status ok; `channel` and `ref` are echoed only when
     /// the request carried them, so the original protocol sees exactly `{"status":"ok"}`.
     pub fn subscribed(channel: Option<String>, reference: Option<Ref>) -> Self {
-        Self::SubscribeConfirmation(ConfirmationPayload {
-            status: Status::Ok,
-            channel,
-            reference,
-        })
+        Self::SubscribeConfirmation(ConfirmationPayload::ok(channel, reference))
     }
 
     /// An `unsubscribe_confirmation` with status ok.
     pub fn unsubscribed(channel: Option<String>, reference: Option<Ref>) -> Self {
-        Self::UnsubscribeConfirmation(ConfirmationPayload {
-            status: Status::Ok,
-            channel,
-            reference,
-        })
+        Self::UnsubscribeConfirmation(ConfirmationPayload::ok(channel, reference))
     }
 
     /// An `error` frame.
@@ -107,9 +111,34 @@ pub struct ConfirmationPayload {
     /// The channel, when the request named one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
+    /// A subscribe to a named channel: the stream's epoch when the subscription started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<String>,
+    /// A subscribe to a named channel: the stream's last sequence number when the
+    /// subscription started (recovered messages, if any, come after the confirmation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    /// A subscribe with `since`: whether every message after it follows (`false` when the
+    /// epoch changed or the messages fell out of history).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovered: Option<bool>,
     /// The request's `ref`, when it carried one.
     #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<Ref>,
+}
+
+impl ConfirmationPayload {
+    /// Status ok with `channel` and `ref` and no stream position.
+    pub fn ok(channel: Option<String>, reference: Option<Ref>) -> Self {
+        Self {
+            status: Status::Ok,
+            channel,
+            epoch: None,
+            seq: None,
+            recovered: None,
+            reference,
+        }
+    }
 }
 
 /// Payload of `publish_confirmation`.
@@ -199,7 +228,7 @@ struct Envelope<P> {
     payload: P,
 }
 
-fn encode<P: Serialize>(kind: &'static str, payload: P) -> String {
+pub(crate) fn encode<P: Serialize>(kind: &'static str, payload: P) -> String {
     serde_json::to_string(&Envelope { kind, payload }).expect("frames always encode")
 }
 

@@ -34,6 +34,7 @@ fn original_client_events() {
         id: ID.into(),
         channel: None,
         token: None,
+        since: None,
         reference: None,
     };
     client_golden(
@@ -79,6 +80,7 @@ fn extended_client_events() {
             id: ID.into(),
             channel: Some("news".into()),
             token: None,
+            since: None,
             reference: None,
         }),
         &format!(r#"{{"type":"subscribe","payload":{{"id":"{ID}","channel":"news"}}}}"#),
@@ -88,6 +90,7 @@ fn extended_client_events() {
             id: ID.into(),
             channel: Some("news".into()),
             token: None,
+            since: None,
             reference: None,
         }),
         &format!(r#"{{"type":"unsubscribe","payload":{{"id":"{ID}","channel":"news"}}}}"#),
@@ -235,6 +238,7 @@ fn every_request_may_carry_a_ref() {
             id: ID.into(),
             channel: Some("news".into()),
             token: None,
+            since: None,
             reference: Some("s-1".into()),
         }),
         &format!(
@@ -246,6 +250,7 @@ fn every_request_may_carry_a_ref() {
             id: ID.into(),
             channel: None,
             token: None,
+            since: None,
             reference: Some(Ref::Int(-3)),
         }),
         &format!(r#"{{"type":"unsubscribe","payload":{{"id":"{ID}","ref":-3}}}}"#),

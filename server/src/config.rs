@@ -108,6 +108,11 @@ pub struct Config {
     #[arg(long, env = "HOWL_PUBLISH_BURST", default_value = "50")]
     pub publish_burst: u32,
 
+    /// Bytes of channel history the node keeps in memory at most (embedded broker); past it,
+    /// the least recently published channels lose their history (and get a new epoch).
+    #[arg(long, env = "HOWL_HISTORY_MAX_BYTES", default_value = "67108864")]
+    pub history_max_bytes: usize,
+
     /// Bytes of frames that may wait for one client before it is dropped as a slow consumer
     /// (besides `--outbox-capacity` frames).
     #[arg(long, env = "HOWL_OUTBOX_MAX_BYTES", default_value = "1048576")]
@@ -203,6 +208,10 @@ pub struct Config {
     /// The rules built by [`Config::from_args`] from the mode and `namespaces`.
     #[arg(skip)]
     pub permissions: std::sync::Arc<crate::permissions::Permissions>,
+
+    /// Each namespace's history and presence options, built from `namespaces`.
+    #[arg(skip)]
+    pub channels: std::sync::Arc<crate::channel_options::ChannelOptionsTable>,
 }
 
 /// A setting that is a credential: it is never shown in debug output or logs.
@@ -378,6 +387,9 @@ impl Config {
         .map(std::sync::Arc::new);
         config.permissions = std::sync::Arc::new(crate::permissions::Permissions::new(
             config.verifier.is_some(),
+            &namespaces,
+        ));
+        config.channels = std::sync::Arc::new(crate::channel_options::ChannelOptionsTable::new(
             &namespaces,
         ));
         config.namespaces = namespaces;

@@ -7,9 +7,9 @@
 use crate::metrics::Metrics;
 use crate::outbox::{Frame, Outbox, Push};
 use crate::publication::Publication;
-use howl_protocol::{ChannelStatus, ServerMessage};
+use howl_protocol::{ChannelStatus, Member, ServerMessage};
 use indexmap::IndexMap;
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::Ordering::Relaxed;
@@ -29,10 +29,37 @@ pub enum Form {
     Wisdom,
 }
 
-#[derive(Clone)]
+/// How a new subscription starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// Publications reach it at once.
+    Live,
+    /// Publications are held until [`Hub::activate`], which sends what must come first
+    /// (the confirmation, recovered history) and then the held ones not already covered.
+    Held,
+}
+
+/// Publications delivered to a held subscription, with their `seq`.
+#[derive(Default)]
+struct Held {
+    frames: Vec<(u64, Frame)>,
+    overflowed: bool,
+}
+
 struct Subscriber {
     outbox: Arc<Outbox>,
     form: Form,
+    held: Option<Mutex<Held>>,
+    member: Option<Arc<Member>>,
+}
+
+/// What [`Hub::activate`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activation {
+    /// The subscription is live.
+    Live,
+    /// It was removed meanwhile: nothing was sent.
+    Gone,
 }
 
 #[derive(Default)]
@@ -92,22 +119,28 @@ impl Hub {
         &self.shards[self.hasher.hash_one(channel) as usize % SHARDS]
     }
 
-    /// Adds (or re-forms) a subscription. Returns the count change.
+    /// Adds (or re-forms) a subscription, with its presence `member` when the channel keeps
+    /// presence. Returns the count change.
     pub fn subscribe(
         &self,
         channel: &str,
         conn: ConnId,
         outbox: Arc<Outbox>,
         form: Form,
+        start: Start,
+        member: Option<Arc<Member>>,
     ) -> CountChange {
+        let held = (start == Start::Held).then(Mutex::default);
+        let subscriber = Subscriber {
+            outbox,
+            form,
+            held,
+            member,
+        };
         let mut shard = self.shard(channel).write();
         let entry = shard.entry(channel.to_owned()).or_default();
         let before = entry.subscribers.len();
-        if entry
-            .subscribers
-            .insert(conn, Subscriber { outbox, form })
-            .is_none()
-        {
+        if entry.subscribers.insert(conn, subscriber).is_none() {
             self.metrics.subscriptions.fetch_add(1, Relaxed);
         }
         CountChange {
@@ -116,18 +149,123 @@ impl Hub {
         }
     }
 
-    /// Removes a subscription; `None` when there was none.
-    pub fn unsubscribe(&self, channel: &str, conn: ConnId) -> Option<CountChange> {
+    /// Makes a held subscription live: queues `first` (e.g. the confirmation and recovered
+    /// history), then the publications held meanwhile whose `seq` is above `after` (those at
+    /// or below it are already in `first` or before the subscription's start); one without a
+    /// number (`seq` 0) always passes. Done under the channel's lock, so nothing published
+    /// meanwhile can slip between them.
+    pub fn activate(
+        &self,
+        channel: &str,
+        conn: ConnId,
+        first: impl IntoIterator<Item = Frame>,
+        after: u64,
+    ) -> Activation {
+        let mut shard = self.shard(channel).write();
+        let Some(subscriber) = shard
+            .get_mut(channel)
+            .and_then(|c| c.subscribers.get_mut(&conn))
+        else {
+            return Activation::Gone;
+        };
+        let held = subscriber.held.take().map(Mutex::into_inner);
+        let outbox = &subscriber.outbox;
+        let mut dropped = 0;
+        let mut push = |frame| match outbox.push(frame) {
+            Push::Queued => {}
+            Push::Overflow(frames) => dropped += frames,
+            Push::Closed => dropped += 1,
+        };
+        first.into_iter().for_each(&mut push);
+        if let Some(held) = held {
+            let fresh = held.frames.into_iter();
+            fresh
+                .filter(|(seq, _)| *seq == 0 || *seq > after)
+                .for_each(|(_, frame)| push(frame));
+            if held.overflowed {
+                dropped += outbox.overflow();
+            }
+        }
+        drop(shard);
+        self.count_dropped(dropped);
+        Activation::Live
+    }
+
+    /// Removes a subscription; `None` when there was none. Returns the count change and the
+    /// subscription's presence member.
+    pub fn unsubscribe(
+        &self,
+        channel: &str,
+        conn: ConnId,
+    ) -> Option<(CountChange, Option<Arc<Member>>)> {
         let mut shard = self.shard(channel).write();
         let entry = shard.get_mut(channel)?;
         let before = entry.subscribers.len();
-        entry.subscribers.swap_remove(&conn)?;
+        let removed = entry.subscribers.swap_remove(&conn)?;
         self.metrics.subscriptions.fetch_sub(1, Relaxed);
         let after = entry.subscribers.len();
         if entry.is_unused() {
             shard.remove(channel);
         }
-        Some(CountChange { before, after })
+        Some((CountChange { before, after }, removed.member))
+    }
+
+    /// The presence members of `channel`'s local subscribers: how many, and the first
+    /// `max` of them.
+    pub fn members(&self, channel: &str, max: usize) -> (usize, Vec<Member>) {
+        let shard = self.shard(channel).read();
+        let Some(entry) = shard.get(channel) else {
+            return (0, Vec::new());
+        };
+        let members = entry.subscribers.values().filter_map(|s| s.member.as_ref());
+        let count = members.clone().count();
+        (count, members.take(max).map(|m| (**m).clone()).collect())
+    }
+
+    /// Queues `frame` (a `join` or `leave`) to every local subscriber of `channel` that
+    /// subscribed by name.
+    pub fn notify(&self, channel: &str, frame: &Frame) {
+        let shard = self.shard(channel).read();
+        let Some(entry) = shard.get(channel) else {
+            return;
+        };
+        let mut dropped = 0;
+        for subscriber in entry.subscribers.values() {
+            if subscriber.form != Form::Named {
+                continue;
+            }
+            dropped += Self::push(subscriber, 0, frame);
+        }
+        drop(shard);
+        self.count_dropped(dropped);
+    }
+
+    /// Queues (or holds) one frame for a subscriber; returns how many frames were dropped.
+    fn push(subscriber: &Subscriber, seq: u64, frame: &Frame) -> usize {
+        if let Some(held) = &subscriber.held {
+            let mut held = held.lock();
+            // Held no longer than a broker round trip; past the queue's own limit the
+            // subscriber could not have taken them either.
+            if held.frames.len() >= subscriber.outbox.capacity() {
+                held.overflowed = true;
+                return 1;
+            }
+            held.frames.push((seq, frame.clone()));
+            return 0;
+        }
+        match subscriber.outbox.push(frame.clone()) {
+            Push::Queued => 0,
+            Push::Overflow(frames) => frames,
+            Push::Closed => 1,
+        }
+    }
+
+    fn count_dropped(&self, dropped: usize) {
+        if dropped > 0 {
+            self.metrics
+                .frames_dropped
+                .fetch_add(dropped as u64, Relaxed);
+        }
     }
 
     /// Queues `publication` to every local subscriber of its channel except the excluded one.
@@ -147,19 +285,14 @@ impl Hub {
                 Form::Named => named.get_or_insert_with(|| publication.message_frame()),
                 Form::Wisdom => legacy.get_or_insert_with(|| publication.wisdom_frame()),
             };
-            match subscriber.outbox.push(frame.clone()) {
-                Push::Queued => reached += 1,
-                Push::Overflow(frames) => dropped += frames,
-                Push::Closed => dropped += 1,
+            match Self::push(subscriber, publication.seq, frame) {
+                0 => reached += 1,
+                frames => dropped += frames,
             }
         }
         drop(shard);
         self.metrics.deliveries.fetch_add(reached as u64, Relaxed);
-        if dropped > 0 {
-            self.metrics
-                .frames_dropped
-                .fetch_add(dropped as u64, Relaxed);
-        }
+        self.count_dropped(dropped);
         reached
     }
 
@@ -282,9 +415,30 @@ mod tests {
     fn fan_out_shares_one_encoding_per_form() {
         let reg = hub();
         let outboxes: Vec<_> = (0..3).map(|_| Arc::new(Outbox::new(8, 1 << 20))).collect();
-        reg.subscribe("news", 0, outboxes[0].clone(), Form::Named);
-        reg.subscribe("news", 1, outboxes[1].clone(), Form::Named);
-        reg.subscribe("news", 2, outboxes[2].clone(), Form::Wisdom);
+        reg.subscribe(
+            "news",
+            0,
+            outboxes[0].clone(),
+            Form::Named,
+            Start::Live,
+            None,
+        );
+        reg.subscribe(
+            "news",
+            1,
+            outboxes[1].clone(),
+            Form::Named,
+            Start::Live,
+            None,
+        );
+        reg.subscribe(
+            "news",
+            2,
+            outboxes[2].clone(),
+            Form::Wisdom,
+            Start::Live,
+            None,
+        );
         assert_eq!(reg.deliver(&publication("news", Some(1))), 2);
         assert_eq!(texts(&outboxes[0]).len(), 1);
         assert!(texts(&outboxes[1]).is_empty());
@@ -295,11 +449,58 @@ mod tests {
     }
 
     #[test]
+    fn a_held_subscription_gets_its_first_frames_then_only_newer_publications() {
+        let reg = hub();
+        let outbox = Arc::new(Outbox::new(8, 1 << 20));
+        reg.subscribe("news", 0, outbox.clone(), Form::Named, Start::Held, None);
+        let at = |seq| {
+            let mut p = publication("news", None);
+            p.seq = seq;
+            assert_eq!(reg.deliver(&p), 1);
+        };
+        // 4 is covered by the first frames (say, recovered history); 5 and a raw, unnumbered
+        // message are not.
+        at(4);
+        at(5);
+        at(0);
+        assert!(texts(&outbox).is_empty(), "held until activated");
+        let first = Frame::from("first");
+        assert_eq!(reg.activate("news", 0, [first], 4), Activation::Live);
+        let seqs: Vec<_> = texts(&outbox)
+            .iter()
+            .map(|t| {
+                t.split("\"seq\":")
+                    .nth(1)
+                    .map_or("-", |s| &s[..1])
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(seqs, ["-", "5", "0"]);
+        at(6);
+        assert_eq!(texts(&outbox).len(), 1, "live once activated");
+        assert_eq!(reg.activate("gone", 0, [], 0), Activation::Gone);
+    }
+
+    #[test]
+    fn holding_more_than_the_queue_takes_closes_the_connection() {
+        let reg = hub();
+        let outbox = Arc::new(Outbox::new(2, 1 << 20));
+        reg.subscribe("news", 0, outbox.clone(), Form::Named, Start::Held, None);
+        for seq in 1..=3 {
+            let mut p = publication("news", None);
+            p.seq = seq;
+            reg.deliver(&p);
+        }
+        reg.activate("news", 0, [], 0);
+        assert!(outbox.closing().is_some());
+    }
+
+    #[test]
     fn channels_are_isolated_and_removed_when_unused() {
         let reg = hub();
         let outbox = Arc::new(Outbox::new(8, 1 << 20));
         assert_eq!(
-            reg.subscribe("a", 0, outbox.clone(), Form::Named),
+            reg.subscribe("a", 0, outbox.clone(), Form::Named, Start::Live, None),
             CountChange {
                 before: 0,
                 after: 1
@@ -307,7 +508,7 @@ mod tests {
         );
         assert_eq!(reg.deliver(&publication("b", None)), 0);
         assert_eq!(
-            reg.unsubscribe("a", 0),
+            reg.unsubscribe("a", 0).map(|(change, _)| change),
             Some(CountChange {
                 before: 1,
                 after: 0

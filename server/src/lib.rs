@@ -8,6 +8,7 @@
 //! - [`session`]: the protocol rules of one connection, without I/O.
 //! - [`auth`]: connection tokens (JWT) and the key they are checked against.
 //! - [`permissions`]: who may subscribe and publish where (namespaces, personal channels).
+//! - [`channel_options`]: what each namespace's channels keep (history, presence).
 //! - [`outbox`]: a connection's bounded queue of outgoing frames.
 //! - [`rate`]: the token buckets behind the per-connection rate limits.
 //! - [`limits`]: how many connections the node holds, in total and per client address.
@@ -24,6 +25,7 @@
 
 pub mod auth;
 pub mod broker;
+pub mod channel_options;
 pub mod clock;
 pub mod config;
 pub mod connection;

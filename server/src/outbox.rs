@@ -156,6 +156,27 @@ impl Outbox {
         self.ready.notify_one();
     }
 
+    /// Most frames the queue holds (`--outbox-capacity`).
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Marks the connection a slow consumer, as a full queue would, dropping what is queued;
+    /// returns how many frames were dropped. For frames that were held elsewhere and did
+    /// not fit (see [`crate::hub::Hub::activate`]).
+    pub fn overflow(&self) -> usize {
+        let mut state = self.state.lock();
+        if state.close.is_some() {
+            return 0;
+        }
+        state.close = Some(Closing::SlowConsumer(Limit::Frames));
+        state.bytes = 0;
+        let dropped = std::mem::take(&mut state.frames).len();
+        drop(state);
+        self.ready.notify_one();
+        dropped
+    }
+
     /// How many frames are waiting.
     pub fn len(&self) -> usize {
         self.state.lock().frames.len()

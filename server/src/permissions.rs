@@ -38,8 +38,8 @@ pub enum PublishRule {
 }
 
 /// One `[[namespaces]]` table of the config file.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Namespace {
     /// The namespace (`""` for channels without `:`).
     pub name: String,
@@ -47,6 +47,17 @@ pub struct Namespace {
     pub subscribe: Option<SubscribeRule>,
     /// Who may publish; the mode's default when absent.
     pub publish: Option<PublishRule>,
+    /// Messages kept per channel (0: no history); 100 when absent.
+    pub history_size: Option<usize>,
+    /// Seconds a channel's history is kept after its last publish; 300 when absent.
+    pub history_ttl: Option<u64>,
+    /// Whether the channels keep presence (who is subscribed); false when absent.
+    pub presence: Option<bool>,
+    /// Whether subscribers receive `join` and `leave` events (needs `presence`).
+    pub join_leave: Option<bool>,
+    /// Members listed in a presence answer at most (above it, only the count); 1,000 when
+    /// absent.
+    pub presence_max_members: Option<usize>,
 }
 
 /// What a connection asks to do, and what is known about it.
@@ -216,11 +227,12 @@ mod tests {
                     name: "chat".into(),
                     subscribe: Some(SubscribeRule::Anyone),
                     publish: Some(PublishRule::Subscribers),
+                    ..Namespace::default()
                 },
                 Namespace {
                     name: "vip".into(),
                     subscribe: Some(SubscribeRule::Token),
-                    publish: None,
+                    ..Namespace::default()
                 },
             ],
         );

@@ -1,8 +1,9 @@
 //! A published message and the frames it is delivered as.
 
+use crate::broker::PresenceChange;
 use crate::hub::ConnId;
 use crate::outbox::Frame;
-use howl_protocol::MessageRef;
+use howl_protocol::{MessageRef, PresenceEvent, ServerMessage};
 use serde_json::value::RawValue;
 
 /// One message on a channel, with its place in the channel's sequence.
@@ -41,6 +42,19 @@ impl Publication {
     pub fn wisdom_frame(&self) -> Frame {
         Frame::from(self.as_message().to_wisdom_json())
     }
+}
+
+/// The `join` or `leave` frame of a presence change on `channel`.
+pub fn presence_frame(channel: &str, change: &PresenceChange) -> Frame {
+    let event = |member: &howl_protocol::Member| PresenceEvent {
+        channel: channel.to_owned(),
+        member: member.clone(),
+    };
+    let message = match change {
+        PresenceChange::Join(member) => ServerMessage::Join(event(member)),
+        PresenceChange::Leave(member) => ServerMessage::Leave(event(member)),
+    };
+    Frame::from(message.to_json())
 }
 
 #[cfg(test)]

@@ -90,10 +90,7 @@ pub async fn run(
     listeners: impl Into<Listeners>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    let node = match crate::broker::RedisSettings::from_config(&config) {
-        Some(settings) => Node::with_redis(settings)?,
-        None => Node::in_memory(),
-    };
+    let node = Node::from_config(&config)?;
     run_with_node(config, Arc::new(node), listeners, shutdown).await
 }
 

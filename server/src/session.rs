@@ -9,8 +9,8 @@ use crate::hub::Form;
 use crate::permissions::{Asker, Permissions};
 use crate::rate::{Abuse, TokenBucket};
 use howl_protocol::{
-    close, decode_client, validate_channel, ClientMessage, ErrorCode, ErrorPayload, PongPayload,
-    Ref, ServerMessage, DEFAULT_CHANNEL,
+    close, decode_client, validate_channel, ClientMessage, ConfirmationPayload, ErrorCode,
+    ErrorPayload, Member, PongPayload, Ref, ServerMessage, StreamPosition, DEFAULT_CHANNEL,
 };
 use serde_json::value::RawValue;
 use std::collections::{HashMap, HashSet};
@@ -23,14 +23,35 @@ pub enum Action {
     Nothing,
     /// Send this reply.
     Reply(ServerMessage),
-    /// Subscribe, then send the confirmation.
+    /// Subscribe, then send the confirmation (completed with the stream's position), then
+    /// what was missed since `since`.
     Subscribe {
         /// The validated channel name (the default channel for a channel-less subscribe).
         channel: String,
         /// How the client asked, which decides the frames it receives.
         form: Form,
         /// The `subscribe_confirmation` to send.
-        confirmation: ServerMessage,
+        confirmation: ConfirmationPayload,
+        /// Where the client left off, to recover from.
+        since: Option<StreamPosition>,
+    },
+    /// Answer with the channel's history.
+    History {
+        /// The validated channel name.
+        channel: String,
+        /// At most this many messages.
+        limit: Option<usize>,
+        /// Only messages after this position.
+        since: Option<StreamPosition>,
+        /// The request's `ref`.
+        reference: Option<Ref>,
+    },
+    /// Answer with the channel's presence.
+    Presence {
+        /// The validated channel name.
+        channel: String,
+        /// The request's `ref`.
+        reference: Option<Ref>,
     },
     /// Unsubscribe (when subscribed), then send the confirmation, if any.
     Unsubscribe {
@@ -141,13 +162,15 @@ impl PartialEq for Action {
                     channel,
                     form,
                     confirmation,
+                    since,
                 },
                 Subscribe {
                     channel: c,
                     form: f,
                     confirmation: k,
+                    since: s,
                 },
-            ) => (channel, form, confirmation) == (c, f, k),
+            ) => (channel, form, confirmation, since) == (c, f, k, s),
             (
                 Unsubscribe {
                     channel,
@@ -174,6 +197,27 @@ impl PartialEq for Action {
             ) => (channel, data.get(), exclude_self, reference) == (c, d.get(), e, r),
             (Watch { channel }, Watch { channel: c })
             | (Unwatch { channel }, Unwatch { channel: c }) => channel == c,
+            (
+                History {
+                    channel,
+                    limit,
+                    since,
+                    reference,
+                },
+                History {
+                    channel: c,
+                    limit: l,
+                    since: s,
+                    reference: r,
+                },
+            ) => (channel, limit, since, reference) == (c, l, s, r),
+            (
+                Presence { channel, reference },
+                Presence {
+                    channel: c,
+                    reference: r,
+                },
+            ) => (channel, reference) == (c, r),
             _ => false,
         }
     }
@@ -359,6 +403,18 @@ impl Session {
         ServerMessage::Initial(howl_protocol::InitialPayload {
             id: self.id.clone(),
         })
+    }
+
+    /// Who the connection is, for presence.
+    pub fn member(&self) -> Member {
+        let user = self.user.as_ref();
+        Member {
+            client: self.id.clone(),
+            user: user.map(|u| u.id.clone()),
+            info: user
+                .and_then(|u| u.info.as_ref())
+                .and_then(|info| serde_json::value::to_raw_value(info).ok()),
+        }
     }
 
     /// The channels the connection subscribes to.
@@ -577,7 +633,29 @@ impl Session {
                 Action::Subscribe {
                     channel,
                     form,
-                    confirmation: ServerMessage::subscribed(p.channel, p.reference),
+                    confirmation: ConfirmationPayload::ok(p.channel, p.reference),
+                    since: p.since,
+                }
+            }
+            ClientMessage::History(p) => {
+                check_channel(&p.channel)?;
+                // History is the channel's messages: whoever may receive them may read it.
+                self.may_subscribe(&p.channel, None, now_ms)
+                    .map_err(|(code, text)| reject(code, text, Some(&p.channel)))?;
+                Action::History {
+                    channel: p.channel,
+                    limit: p.limit.map(|l| l as usize),
+                    since: p.since,
+                    reference: p.reference,
+                }
+            }
+            ClientMessage::Presence(p) => {
+                check_channel(&p.channel)?;
+                self.may_subscribe(&p.channel, None, now_ms)
+                    .map_err(|(code, text)| reject(code, text, Some(&p.channel)))?;
+                Action::Presence {
+                    channel: p.channel,
+                    reference: p.reference,
                 }
             }
             ClientMessage::Unsubscribe(p) => {

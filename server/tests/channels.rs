@@ -10,10 +10,11 @@ async fn subscribed(server: &TestServer, channels: &[&str]) -> Client {
             .send_event("subscribe", json!({"channel": channel}))
             .await;
         let confirmation = client.recv_text().await;
+        let epoch = howl_testkit::epoch_of(&confirmation);
         assert_eq!(
             confirmation,
             format!(
-                r#"{{"type":"subscribe_confirmation","payload":{{"status":"ok","channel":"{channel}"}}}}"#
+                r#"{{"type":"subscribe_confirmation","payload":{{"status":"ok","channel":"{channel}","epoch":"{epoch}","seq":0}}}}"#
             )
         );
     }

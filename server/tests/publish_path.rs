@@ -48,9 +48,14 @@ async fn replies_echo_the_requests_ref() {
     client
         .send_event("subscribe", json!({"channel": "news", "ref": "s1"}))
         .await;
+    // The stream's position: a fresh channel is at seq 0 of a new (random) epoch.
+    let confirmation = client.recv_text().await;
+    let epoch = howl_testkit::epoch_of(&confirmation);
     assert_eq!(
-        client.recv_text().await,
-        r#"{"type":"subscribe_confirmation","payload":{"status":"ok","channel":"news","ref":"s1"}}"#
+        confirmation,
+        format!(
+            r#"{{"type":"subscribe_confirmation","payload":{{"status":"ok","channel":"news","epoch":"{epoch}","seq":0,"ref":"s1"}}}}"#
+        )
     );
 
     // A publish with a ref is confirmed with its seq, after the message itself (the

@@ -41,3 +41,14 @@ pub fn free_port() -> u16 {
         .expect("a free port on 127.0.0.1")
         .port()
 }
+
+/// The `epoch` of a `subscribe_confirmation` or `history_result` frame's payload, checked to
+/// be the 8-character string the hub makes; panics otherwise.
+pub fn epoch_of(frame: &str) -> String {
+    let value: serde_json::Value = serde_json::from_str(frame).expect("a JSON frame");
+    let epoch = value["payload"]["epoch"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no epoch in {frame}"));
+    assert_eq!(epoch.len(), 8, "an 8-character epoch in {frame}");
+    epoch.to_owned()
+}

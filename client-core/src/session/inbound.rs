@@ -85,6 +85,10 @@ impl ClientSession {
                     self.stats.unexpected_ignored += 1;
                 }
             }
+            ServerMessage::HistoryResult(_)
+            | ServerMessage::PresenceResult(_)
+            | ServerMessage::Join(_)
+            | ServerMessage::Leave(_) => self.stats.unexpected_ignored += 1,
         }
     }
 

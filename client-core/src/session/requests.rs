@@ -353,6 +353,7 @@ impl ClientSession {
             id: self.id.clone().unwrap_or_default(),
             channel: Some(channel.to_owned()),
             token,
+            since: None,
             reference: None,
         };
         self.send(match kind {

@@ -9,12 +9,16 @@ pub(crate) mod redis;
 pub use self::redis::{RedisBroker, RedisSettings};
 pub use memory::MemoryBroker;
 
+use crate::channel_options::HistoryPolicy;
 use crate::hub::ConnId;
 use crate::hub::CountChange;
+use crate::publication::Publication;
 use crate::users::UserCommand;
 use futures_util::future::BoxFuture;
+use howl_protocol::{Member, StreamPosition};
 use serde::Serialize;
 use serde_json::value::RawValue;
+use std::sync::Arc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -27,6 +31,51 @@ pub struct PublishRequest {
     pub data: Box<RawValue>,
     /// A local connection that must not receive it.
     pub exclude: Option<ConnId>,
+    /// How much of the channel's stream to keep (its namespace's `history-size` and
+    /// `history-ttl`).
+    pub history: HistoryPolicy,
+}
+
+/// What a history read asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HistoryQuery {
+    /// Only messages after this position, oldest first; the latest ones when absent or of
+    /// another epoch.
+    pub since: Option<StreamPosition>,
+    /// At most this many messages (all kept when absent).
+    pub limit: Option<usize>,
+}
+
+/// A channel's stream as a history read found it.
+#[derive(Debug, Clone)]
+pub struct History {
+    /// The stream's current epoch and last sequence number. A read starts the stream when
+    /// it has none, so a channel never published to has an epoch and `seq` 0.
+    pub position: StreamPosition,
+    /// The messages read, oldest first.
+    pub publications: Vec<Arc<Publication>>,
+    /// With `since` (and no `limit` cutting it short): whether `publications` are exactly
+    /// every message after it, so a client resuming there misses nothing. False when the
+    /// epoch differs or messages fell out of history.
+    pub complete: bool,
+}
+
+/// Who is in a channel, as a presence read found it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Presence {
+    /// How many connections are present.
+    pub count: u64,
+    /// Who they are, unless there were more than the limit asked for.
+    pub members: Option<Vec<Member>>,
+}
+
+/// A connection joined or left a channel with presence.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PresenceChange {
+    /// It subscribed.
+    Join(Member),
+    /// It unsubscribed or disconnected.
+    Leave(Member),
 }
 
 /// What a publish achieved.
@@ -89,8 +138,35 @@ pub trait Broker: Send + Sync + 'static {
         command: UserCommand,
     ) -> BoxFuture<'_, Result<(), BrokerError>>;
 
+    /// Reads `channel`'s stream: its position and the messages `query` asks for. Starts the
+    /// stream (a new epoch, `seq` 0) when it has none, under `policy`.
+    fn history(
+        &self,
+        channel: &str,
+        query: HistoryQuery,
+        policy: HistoryPolicy,
+    ) -> BoxFuture<'_, Result<History, BrokerError>>;
+
+    /// Resolves once every publication on `channel` reaches this node's hub: called after a
+    /// local subscriber was added, so the subscription is confirmed only when it is live
+    /// (in a cluster, once Redis acknowledged the `SUBSCRIBE`).
+    fn live(&self, channel: &str) -> BoxFuture<'_, Result<(), BrokerError>>;
+
     /// Told after every change in a channel's local subscriber count; must not block.
     fn subscribers_changed(&self, channel: &str, change: CountChange);
+
+    /// Records that a member joined or left `channel` (a namespace with `presence`), and
+    /// with `announce` (`join-leave`) sends `join`/`leave` to its subscribers on every node.
+    /// Must not block: cluster work is queued.
+    fn presence_changed(&self, channel: &str, change: PresenceChange, announce: bool);
+
+    /// Who is in `channel` on every node; members are listed only when there are at most
+    /// `max_members`.
+    fn presence(
+        &self,
+        channel: &str,
+        max_members: usize,
+    ) -> BoxFuture<'_, Result<Presence, BrokerError>>;
 
     /// Whether `channel` has subscribers anywhere, given that `local` of them are on this
     /// node. Called under the hub's lock for the channel, so it must not touch the

@@ -41,7 +41,8 @@ fn original_subscribe_is_legacy_on_the_default_channel() {
         Action::Subscribe {
             channel: DEFAULT_CHANNEL.into(),
             form: Form::Wisdom,
-            confirmation: ServerMessage::subscribed(None, None),
+            confirmation: howl_protocol::ConfirmationPayload::ok(None, None),
+            since: None,
         }
     );
     let action = session
@@ -69,7 +70,8 @@ fn named_subscribe_echoes_the_channel() {
         Action::Subscribe {
             channel: "news".into(),
             form: Form::Named,
-            confirmation: ServerMessage::subscribed(Some("news".into()), None),
+            confirmation: howl_protocol::ConfirmationPayload::ok(Some("news".into()), None),
+            since: None,
         }
     );
     let action = session
@@ -216,7 +218,11 @@ fn replies_and_errors_echo_the_ref() {
         Ok(Action::Subscribe {
             channel: "news".into(),
             form: Form::Named,
-            confirmation: ServerMessage::subscribed(Some("news".into()), Some("s1".into())),
+            confirmation: howl_protocol::ConfirmationPayload::ok(
+                Some("news".into()),
+                Some("s1".into())
+            ),
+            since: None,
         })
     );
     // Even the original, channel-less unsubscribe is confirmed once it carries a ref.

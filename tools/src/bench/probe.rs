@@ -212,6 +212,7 @@ pub fn request_frame(kind: Request, id: &str, channel: &str, reference: i64, out
         channel: Some(channel.to_owned()),
         reference: reference.clone(),
         token: None,
+        since: None,
     };
     let message = match kind {
         Request::Ping => ClientMessage::Ping(IdPayload {

@@ -232,6 +232,40 @@ impl Broker for RedisBroker {
         }
     }
 
+    // PROVISIONAL (replaced by the Redis streams work): no history or presence yet.
+    fn history(
+        &self,
+        _channel: &str,
+        _query: crate::broker::HistoryQuery,
+        _policy: crate::channel_options::HistoryPolicy,
+    ) -> BoxFuture<'_, Result<crate::broker::History, BrokerError>> {
+        Box::pin(async { Err(BrokerError::Unavailable("history: not yet in Redis".into())) })
+    }
+
+    fn live(&self, _channel: &str) -> BoxFuture<'_, Result<(), BrokerError>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    fn presence_changed(
+        &self,
+        _channel: &str,
+        _change: crate::broker::PresenceChange,
+        _announce: bool,
+    ) {
+    }
+
+    fn presence(
+        &self,
+        _channel: &str,
+        _max_members: usize,
+    ) -> BoxFuture<'_, Result<crate::broker::Presence, BrokerError>> {
+        Box::pin(async {
+            Err(BrokerError::Unavailable(
+                "presence: not yet in Redis".into(),
+            ))
+        })
+    }
+
     fn is_occupied(&self, channel: &str, local: usize) -> bool {
         local > 0 || self.shared.remote.lock().occupied(channel)
     }

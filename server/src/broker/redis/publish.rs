@@ -89,6 +89,7 @@ pub(super) async fn publish(
         channel,
         data,
         exclude,
+        history: _,
     } = request;
     let time = now_millis();
     let Some(mut connection) = shared.link.connection() else {

@@ -3,6 +3,10 @@
 //! Plain atomics owned by each server instance, rather than a global recorder, so several
 //! servers in one test process keep separate figures.
 
+mod streams;
+
+pub use streams::StreamMetrics;
+
 use howl_protocol::ErrorCode;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
@@ -64,6 +68,8 @@ pub struct Metrics {
     pub user_disconnects: AtomicU64,
     /// The HTTP server's timeouts and limits.
     pub http: HttpMetrics,
+    /// Channel streams: history, recovery, presence.
+    pub streams: StreamMetrics,
     errors: [AtomicU64; ErrorCode::ALL.len()],
 }
 
@@ -243,6 +249,7 @@ impl Metrics {
             count(&self.user_disconnects),
         );
         self.http.render(&mut out);
+        self.streams.render(&mut out);
         let _ = writeln!(
             out,
             "# HELP howl_errors_total Errors sent to clients, by code."

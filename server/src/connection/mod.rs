@@ -1,20 +1,21 @@
 //! One WebSocket connection: frames read from the socket go through its [`Session`]; frames
 //! queued in its [`Outbox`] are written in batches, one flush per batch.
+//!
+//! - [`requests`]: carrying out what the session decided for each frame and user command.
+
+mod requests;
 
 use crate::clock::now_millis;
 use crate::config::Config;
 use crate::hub::ConnId;
-use crate::hub::Form;
 use crate::limits::ConnectionPermit;
 use crate::node::Node;
-use crate::outbox::{Batch, Closing, Frame, Limit, Outbox};
-use crate::session::{Action, Admission, Session};
-use crate::users::{Commands, UserCommand};
+use crate::outbox::{Batch, Closing, Limit, Outbox};
+use crate::session::{Admission, Session};
+use crate::users::Commands;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::SinkExt;
-use howl_protocol::{
-    close, ErrorCode, ErrorPayload, PublishConfirmation, ServerMessage, SubscribedPayload,
-};
+use howl_protocol::{close, ErrorCode, ErrorPayload};
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::Ordering::Relaxed;
@@ -212,7 +213,7 @@ fn run(
                         None => std::future::pending().await,
                     }
                 } => {
-                    if let Some(end) = this.on_command(command) {
+                    if let Some(end) = this.on_command(command).await {
                         break end;
                     }
                 }
@@ -274,127 +275,6 @@ fn close_message(code: u16, reason: &'static str) -> Message {
 }
 
 impl Connection {
-    fn push(&self, message: &ServerMessage) {
-        self.outbox.push(Frame::from(message.to_json()));
-    }
-
-    fn reject(&self, error: ErrorPayload) {
-        debug!(code = %error.code, reason = %error.message, "rejected a frame");
-        self.node.metrics.count_error(error.code);
-        self.push(&ServerMessage::Error(error));
-    }
-
-    /// Carries out one text frame; returns how the connection ends, if it does.
-    async fn on_text(&mut self, text: &str) -> Option<End> {
-        let action = match self.session.handle_text(text, now_millis()) {
-            Ok(action) => action,
-            Err(error) => {
-                self.reject(error);
-                return None;
-            }
-        };
-        match action {
-            Action::Nothing => {}
-            Action::Reply(reply) => self.push(&reply),
-            Action::Subscribe {
-                channel,
-                form,
-                confirmation,
-            } => {
-                // Confirm first: the client sees the confirmation before the channel's data.
-                self.push(&confirmation);
-                self.node.subscribe(&channel, self.conn, &self.outbox, form);
-            }
-            Action::Unsubscribe {
-                channel,
-                confirmation,
-            } => {
-                self.node.unsubscribe(&channel, self.conn);
-                if let Some(confirmation) = confirmation {
-                    self.push(&confirmation);
-                }
-            }
-            Action::Publish {
-                channel,
-                data,
-                exclude_self,
-                reference,
-            } => {
-                let exclude = exclude_self.then_some(self.conn);
-                match self.node.publish(channel.clone(), data, exclude).await {
-                    // Without a `ref` success has no reply, as in the original protocol.
-                    Ok(receipt) => {
-                        if reference.is_some() {
-                            self.push(&ServerMessage::PublishConfirmation(PublishConfirmation {
-                                channel,
-                                seq: receipt.seq,
-                                reference,
-                            }));
-                        }
-                    }
-                    Err(error) => {
-                        debug!(%channel, %error, "publish refused");
-                        self.reject(ErrorPayload {
-                            code: ErrorCode::BrokerUnavailable,
-                            message: error.to_string(),
-                            request: Some("publish".into()),
-                            channel: Some(channel),
-                            reference,
-                        });
-                    }
-                }
-            }
-            Action::Watch { channel } => self.node.watch(&channel, self.conn, &self.outbox),
-            Action::Unwatch { channel } => self.node.unwatch(&channel, self.conn),
-            Action::SubscribeServerSide { channels } => {
-                for channel in channels {
-                    // Told first: the client sees `subscribed` before the channel's data.
-                    self.push(&ServerMessage::Subscribed(SubscribedPayload {
-                        channel: channel.clone(),
-                    }));
-                    self.node
-                        .subscribe(&channel, self.conn, &self.outbox, Form::Named);
-                }
-            }
-            Action::AuthFailed { error, close } => {
-                self.reject(error);
-                return Some(End::AuthFailed(close));
-            }
-            Action::Disconnect => return Some(End::Disconnect),
-            Action::RateLimitExceeded => return Some(End::RateLimited),
-        }
-        None
-    }
-
-    /// Carries out a server API command for the connection's user; returns how the
-    /// connection ends, if it does.
-    fn on_command(&mut self, command: UserCommand) -> Option<End> {
-        match command {
-            UserCommand::Subscribe { channel } => {
-                match self.session.subscribe_server_side(&channel) {
-                    Ok(true) => {
-                        // Told first: the client sees `subscribed` before the channel's data.
-                        self.push(&ServerMessage::Subscribed(SubscribedPayload {
-                            channel: channel.clone(),
-                        }));
-                        self.node
-                            .subscribe(&channel, self.conn, &self.outbox, Form::Named);
-                    }
-                    Ok(false) => {}
-                    Err(error) => self.reject(error),
-                }
-            }
-            UserCommand::Unsubscribe { channel } => {
-                if self.session.unsubscribe_server_side(&channel) {
-                    self.node.unsubscribe(&channel, self.conn);
-                    self.push(&ServerMessage::Unsubscribed(SubscribedPayload { channel }));
-                }
-            }
-            UserCommand::Disconnect => return Some(End::Disconnected),
-        }
-        None
-    }
-
     /// Sends a WebSocket Ping. Browsers answer it without running any script, so a page whose
     /// timers are throttled in a background tab still counts as alive.
     async fn ping(&self, socket: &mut WebSocket) -> Result<(), End> {
