@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Builds the browser SDK (client-wasm) as an importable ES-module package in client-wasm/pkg/:
-#   howl_client_wasm.js       the JS glue (ES module, `--target web`)
+#   howl_client.js            the entry: re-exports the glue; its `init` falls back to the
+#                             embedded copy where a bundler did not emit the .wasm (esbuild)
+#   howl_client_wasm.js       the JS glue (ES module, `--target web`), minified with esbuild
 #   howl_client_wasm_bg.wasm  the module, optimized with wasm-opt -Oz
-#   howl_client_wasm.d.ts     TypeScript typings
+#   howl_client_wasm_inline.js  the same module, base64, for that fallback
+#   howl_client.d.ts, howl_client_wasm.d.ts  TypeScript typings
 #   package.json              npm package `howl-client`, version = the howl-client-wasm crate's
 # and packs it with `npm pack` into client-wasm/howl-client-<version>.tgz (beside the package
 # directory), the file web developers install: `npm install path/to/howl-client-<version>.tgz`.
 # Downloads nothing: it uses the installed wasm-bindgen-cli (must equal the wasm-bindgen crate
-# in Cargo.lock) and npm binaryen 132's node_modules/.bin/wasm-opt (never Debian's binaryen,
-# whose wasm-opt breaks today's wasm-bindgen output). scripts/ensure-tools.sh installs both.
+# in Cargo.lock), npm binaryen 132's node_modules/.bin/wasm-opt (never Debian's binaryen,
+# whose wasm-opt breaks today's wasm-bindgen output) and npm esbuild's node_modules/.bin/esbuild
+# (minifies the glue). scripts/ensure-tools.sh installs them.
 #
 # A build whose inputs (cargo's module, this script, the tools, version, options) did not change
 # is copied from ${CARGO_TARGET_DIR:-target}/build-sdk-cache/ instead of being redone.
@@ -29,6 +33,14 @@ while [ $# -gt 0 ]; do
   shift
 done
 
+# The figures the README quotes: the .wasm and the glue, each raw and gzip -9.
+sizes() {
+  local w=$1/howl_client_wasm_bg.wasm g=$1/howl_client_wasm.js
+  local wr wg gr gg
+  wr=$(wc -c < "$w"); wg=$(gzip -9 -c "$w" | wc -c)
+  gr=$(wc -c < "$g"); gg=$(gzip -9 -c "$g" | wc -c)
+  log "done: .wasm $wr bytes ($wg gzipped), glue $gr bytes ($gg gzipped): $((wg + gg)) bytes gzipped (gzip -9)"
+}
 log() { printf '\033[1;34m[build-sdk]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[build-sdk]\033[0m %s\n' "$*" >&2; exit 1; }
 
@@ -40,6 +52,10 @@ installed=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}') || true
 wasm_opt=node_modules/.bin/wasm-opt
 if [ $optimize = 1 ] && ! "$wasm_opt" --version 2>/dev/null | grep -q "version 132"; then
   die "$wasm_opt (npm binaryen 132) is missing: run scripts/ensure-tools.sh (or pass --no-opt)"
+fi
+esbuild=node_modules/.bin/esbuild
+if [ $optimize = 1 ] && ! "$esbuild" --version >/dev/null 2>&1; then
+  die "$esbuild (npm esbuild) is missing: run scripts/ensure-tools.sh (or pass --no-opt)"
 fi
 
 log "cargo build (profile wasm-release, wasm32-unknown-unknown)"
@@ -55,17 +71,16 @@ version=$(cargo metadata --no-deps --format-version 1 --locked |
 # cache instead (each e2e test binary builds the package; only the first pays for wasm-opt,
 # ~10 s).
 cache_root=${CARGO_TARGET_DIR:-target}/build-sdk-cache
-key=$({ sha256sum "$wasm" scripts/build-sdk.sh client-wasm/README.md client-wasm/js/dispose.js
-  echo "$installed $optimize $version"; "$wasm_opt" --version 2>/dev/null || true; } |
+key=$({ sha256sum "$wasm" scripts/build-sdk.sh client-wasm/README.md client-wasm/js/*
+  echo "$installed $optimize $version"; "$wasm_opt" --version 2>/dev/null || true
+  "$esbuild" --version 2>/dev/null || true; } |
   sha256sum | cut -c1-16)
 mkdir -p "$out" "$cache_root"
 if [ -f "$cache_root/$key/done" ]; then
   rm -rf "$out" && mkdir -p "$out" && cp -R "$cache_root/$key/pkg/." "$out/"
   rm -f "$out"/../howl-client-*.tgz && cp "$cache_root/$key"/howl-client-*.tgz "$out/.."
   log "unchanged inputs: copied the package built before ($cache_root/$key) to $out"
-  raw=$(wc -c < "$out/howl_client_wasm_bg.wasm")
-  gz=$(gzip -9 -c "$out/howl_client_wasm_bg.wasm" | wc -c)
-  log "done: $out/howl_client_wasm_bg.wasm is $raw bytes, $gz gzipped (gzip -9)"
+  sizes "$out"
   exit 0
 fi
 
@@ -83,7 +98,32 @@ if [ $optimize = 1 ]; then
     --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-reference-types --enable-multivalue \
     "$out/howl_client_wasm_bg.wasm" -o "$out/howl_client_wasm_bg.wasm"
+  log "esbuild --minify (the glue)"
+  # Exports, `import.meta.url` and the `new URL("howl_client_wasm_bg.wasm", import.meta.url)`
+  # that Vite and webpack look for survive minification.
+  "$esbuild" --minify --format=esm --log-level=warning "$out/howl_client_wasm.js" \
+    --outfile="$out/howl_client_wasm.min.js"
+  mv "$out/howl_client_wasm.min.js" "$out/howl_client_wasm.js"
 fi
+
+# The entry and the embedded copy of the .wasm its `init` falls back to (client-wasm/js/entry.js).
+cp client-wasm/js/entry.js "$out/howl_client.js"
+cp client-wasm/js/entry.d.ts "$out/howl_client.d.ts"
+node - "$out" <<'NODE'
+const fs = require("fs");
+const dir = process.argv[2];
+const base64 = fs.readFileSync(`${dir}/howl_client_wasm_bg.wasm`).toString("base64");
+fs.writeFileSync(`${dir}/howl_client_wasm_inline.js`, `// The SDK's .wasm, base64-encoded: what init() compiles when the bundler emitted no .wasm.
+const WASM = "${base64}";
+/** The module's bytes. */
+export function wasmBytes() {
+  const text = atob(WASM);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+`);
+NODE
 
 # What bundlers' file/asset loaders give for `import url from "howl-client/howl_client_wasm_bg.wasm"`.
 cat > "$out/howl_client_wasm_bg.wasm.url.d.ts" <<'TS'
@@ -92,7 +132,24 @@ cat > "$out/howl_client_wasm_bg.wasm.url.d.ts" <<'TS'
 declare const url: string;
 export default url;
 TS
-cp client-wasm/README.md "$out/README.md"
+# npm shows the README without the repository around it: a relative link becomes the path it
+# names in the repository, as text (`[examples/](../examples)` → "examples/ (in the Howl
+# repository)", `[below](x.md)` → "below (the Howl repository's `client-wasm/x.md`)"). Links to
+# anchors and absolute URLs stay.
+node - client-wasm/README.md "$out/README.md" <<'NODE'
+const fs = require("fs");
+const path = require("path");
+const [from, to] = process.argv.slice(2);
+const text = fs.readFileSync(from, "utf8").replace(
+  /\[([^\]]+)\]\((?![a-z]+:|#)([^)#]+)(#[^)]*)?\)/g,
+  (_, label, target) => {
+    const file = path.posix.normalize(path.posix.join("client-wasm", target)).replace(/\/$/, "");
+    const named = label.replace(/`/g, "").replace(/\/$/, "");
+    return file.endsWith(named) ? `${label} (in the Howl repository)` : `${label} (the Howl repository's \`${file}\`)`;
+  },
+);
+fs.writeFileSync(to, text);
+NODE
 cat > "$out/package.json" <<JSON
 {
   "name": "howl-client",
@@ -100,14 +157,14 @@ cat > "$out/package.json" <<JSON
   "description": "Browser SDK for the Howl pub/sub WebSocket hub",
   "license": "MIT",
   "type": "module",
-  "main": "./howl_client_wasm.js",
-  "module": "./howl_client_wasm.js",
-  "types": "./howl_client_wasm.d.ts",
+  "main": "./howl_client.js",
+  "module": "./howl_client.js",
+  "types": "./howl_client.d.ts",
   "exports": {
     ".": {
-      "types": "./howl_client_wasm.d.ts",
-      "import": "./howl_client_wasm.js",
-      "default": "./howl_client_wasm.js"
+      "types": "./howl_client.d.ts",
+      "import": "./howl_client.js",
+      "default": "./howl_client.js"
     },
     "./howl_client_wasm_bg.wasm": {
       "types": "./howl_client_wasm_bg.wasm.url.d.ts",
@@ -116,7 +173,10 @@ cat > "$out/package.json" <<JSON
     "./package.json": "./package.json"
   },
   "files": [
+    "howl_client.js",
+    "howl_client.d.ts",
     "howl_client_wasm.js",
+    "howl_client_wasm_inline.js",
     "howl_client_wasm.d.ts",
     "howl_client_wasm_bg.wasm",
     "howl_client_wasm_bg.wasm.d.ts",
@@ -128,9 +188,7 @@ cat > "$out/package.json" <<JSON
 }
 JSON
 
-raw=$(wc -c < "$out/howl_client_wasm_bg.wasm")
-gz=$(gzip -9 -c "$out/howl_client_wasm_bg.wasm" | wc -c)
-log "done: $out/howl_client_wasm_bg.wasm is $raw bytes, $gz gzipped (gzip -9)"
+sizes "$out"
 
 rm -f "$out"/../howl-client-*.tgz # an older version's, so exactly one tarball is there
 tarball=$(cd "$out/.." && pwd)/$(cd "$out" && npm pack --silent --pack-destination ..)

@@ -72,8 +72,9 @@ fi
 
 # npm packages, from the root package-lock.json in one `npm ci`: wasm-opt from binaryen@132
 # (Debian's binaryen (108) produces broken wasm for today's wasm-bindgen output, so it must
-# never be used), jsonwebtoken for the security guide's test, and the examples' Vite, esbuild
-# and TypeScript (npm workspaces examples/*, hoisted into node_modules/). Skipped while
+# never be used) and esbuild (it minifies the SDK's glue) for scripts/build-sdk.sh, jsonwebtoken
+# for the security guide's test, and the examples' Vite, webpack and TypeScript (npm workspaces
+# examples/*, hoisted into node_modules/). Skipped while
 # node_modules was installed from the same package.json files and lock (a stamp of their hash).
 npm_inputs() { cat package.json package-lock.json examples/*/package.json | sha256sum | cut -d' ' -f1; }
 npm_stamp=node_modules/.howl-npm-inputs
@@ -82,8 +83,8 @@ npm_install() {
   npm_inputs >"$npm_stamp"
 }
 if [ "$(cat "$npm_stamp" 2>/dev/null)" != "$(npm_inputs)" ] || [ ! -x node_modules/.bin/wasm-opt ] \
-  || ! node_modules/.bin/wasm-opt --version | grep -q "version 132"; then
-  start_job "npm ci (binaryen 132 for wasm-opt; jsonwebtoken; the examples' vite, esbuild, typescript)" \
+  || ! node_modules/.bin/wasm-opt --version | grep -q "version 132" || [ ! -x node_modules/.bin/esbuild ]; then
+  start_job "npm ci (binaryen 132 for wasm-opt; esbuild; jsonwebtoken; the examples' vite, webpack, typescript)" \
     npm_install
 fi
 

@@ -23,12 +23,14 @@
 //! # async fn fetch_text(_: &str) -> Result<String, String> { Ok(String::new()) }
 //! ```
 
+use crate::connect::{self, Abort, AbortHandle, Limits};
 use crate::tokens::{SubscriptionTokenFuture, TokenCallbacks, TokenFuture};
 use crate::{Client, Error};
 use howl_client_core::{ClientConfig, TokenSource};
 use std::fmt::Display;
 use std::future::Future;
 use std::rc::Rc;
+use std::time::Duration;
 
 /// Builds a [`Client`] (see [`Client::builder`]). The token settings made here —
 /// [`ClientBuilder::token`], [`ClientBuilder::get_token`],
@@ -40,6 +42,8 @@ pub struct ClientBuilder {
     config: ClientConfig,
     source: Option<TokenSource>,
     tokens: TokenCallbacks,
+    connect_timeout: Option<Duration>,
+    abort: Option<AbortHandle>,
 }
 
 impl ClientBuilder {
@@ -49,6 +53,8 @@ impl ClientBuilder {
             config: ClientConfig::default(),
             source: None,
             tokens: TokenCallbacks::default(),
+            connect_timeout: None,
+            abort: None,
         }
     }
 
@@ -104,6 +110,24 @@ impl ClientBuilder {
         self
     }
 
+    /// How long [`ClientBuilder::connect`] waits for the handshake (the reconnect attempts it
+    /// makes meanwhile included): past it, `connect` fails with
+    /// [`howl_client_core::ClientError::Timeout`] and the client is closed. JavaScript's
+    /// `HowlClient.connect(url, { timeout })`. Default: no limit.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Lets `abort` end a pending [`ClientBuilder::connect`]: it fails with [`Error::Aborted`]
+    /// and the client is closed (at once if `abort` already aborted). JavaScript's
+    /// `HowlClient.connect(url, { signal })`. Dropping the `connect` future before it
+    /// finishes closes the client too.
+    pub fn abort_handle(mut self, abort: &AbortHandle) -> Self {
+        self.abort = Some(abort.clone());
+        self
+    }
+
     /// Starts connecting and returns at once (see [`Client::new`]). Fails for a bad URL, bad
     /// settings, or settings that ask for tokens without the callback to get them.
     pub fn build(self) -> Result<Client, Error> {
@@ -127,10 +151,20 @@ impl ClientBuilder {
         Client::start(&self.url, config, self.tokens)
     }
 
-    /// Builds the client and waits for the handshake (see [`Client::connect`]).
-    pub async fn connect(self) -> Result<Client, Error> {
-        let client = self.build()?;
-        client.opened().await?;
-        Ok(client)
+    /// Builds the client and waits for the handshake (see [`Client::connect`]), at most
+    /// [`ClientBuilder::connect_timeout`] and until [`ClientBuilder::abort_handle`]'s handle
+    /// aborts. A client that does not open is closed — also when this future is dropped before
+    /// it finishes (cancelled).
+    pub async fn connect(mut self) -> Result<Client, Error> {
+        let limits = Limits {
+            timeout_ms: self
+                .connect_timeout
+                .map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
+            abort: self.abort.take().map(Abort::Handle),
+        };
+        if limits.aborted() {
+            return Err(Error::Aborted);
+        }
+        connect::opened_within(self.build()?, limits).await
     }
 }

@@ -15,7 +15,8 @@ pub enum Error {
     /// An option has the wrong type or value.
     #[error("invalid option: {0}")]
     InvalidOptions(String),
-    /// The caller's `AbortSignal` aborted the operation.
+    /// The caller's `AbortSignal` (JavaScript) or [`crate::AbortHandle`] (Rust) aborted the
+    /// operation.
     #[error("aborted by the caller's signal")]
     Aborted,
     /// Data to publish cannot be encoded as JSON.

@@ -57,18 +57,24 @@ impl HowlClient {
     #[wasm_bindgen(unchecked_return_type = "Promise<HowlClient>")]
     pub fn connect(url: &str, options: Option<HowlOptions>) -> Promise {
         let options = options.map(JsValue::from);
-        let limits = match connect::Limits::parse(options.as_ref()) {
+        let limits = match connect::limits(options.as_ref()) {
             Ok(limits) => limits,
             Err(e) => return Promise::reject(&to_js_error(&e)),
         };
         if limits.aborted() {
-            return Promise::reject(&to_js_error(&connect::aborted()));
+            return Promise::reject(&to_js_error(&Error::Aborted));
         }
         let client = match build_from(url, options.as_ref()) {
             Ok(client) => client,
             Err(e) => return Promise::reject(&to_js_error(&e)),
         };
-        promise(|done| connect::settle(client, limits, done))
+        promise(|done| {
+            crate::connect::settle(
+                client,
+                limits,
+                Box::new(move |r| done(r.map(|client| JsValue::from(HowlClient { client })))),
+            )
+        })
     }
 
     /// Resolves once the connection is open (at once if it is); rejects if the client closes

@@ -21,11 +21,13 @@
 //!
 //! Modules:
 //! - [`client`]: the Rust API.
-//! - [`builder`]: a client with settings and token callbacks.
+//! - [`builder`]: a client with settings, token callbacks and connect limits
+//!   ([`AbortHandle`]).
 //! - [`js`]: the JavaScript API.
 //! - [`subscription`]: one channel — subscribe, listen, publish with confirmation.
 //! - [`reply`]: the future a request resolves.
 //! - [`error`]: the SDK's error type.
+//! - `connect`: waiting for a client to open, with a timeout and an abort (both APIs).
 //! - `driver`: the I/O engine (socket, timer, event dispatch) shared by both APIs.
 //! - `tokens`: running the application's token callbacks when the session asks.
 //! - `lifecycle`: the page's visibility and network state, fed to the session.
@@ -33,6 +35,7 @@
 
 pub mod builder;
 pub mod client;
+mod connect;
 mod driver;
 pub mod error;
 pub mod js;
@@ -44,6 +47,7 @@ mod tokens;
 
 pub use builder::ClientBuilder;
 pub use client::{Client, ListenerId};
+pub use connect::AbortHandle;
 pub use error::Error;
 pub use howl_client_core::{
     ClientConfig, ClientError, CloseReason, ConnectionState, ErrorCode, ErrorPayload, Event,

@@ -1,7 +1,8 @@
 //! The SDK as web developers install it: the `npm pack` tarball of `scripts/build-sdk.sh`,
 //! unpacked into a copy of each example's `node_modules/` (what `npm install <tarball>` does
 //! for a package without dependencies), then type-checked against the packaged `.d.ts`, built
-//! by the real Vite and esbuild from the workspace's `node_modules`, served by a real `howl`
+//! by the real Vite, esbuild and webpack from the workspace's `node_modules` (none configured
+//! about the `.wasm`), served by a real `howl`
 //! (`--ui-dir`) and run in headless Chromium; a message published over the HTTP API must
 //! appear on the page. Also: the Vite dev server, the package with no bundler (an import map),
 //! and importing the package under Node (SSR).
@@ -15,7 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
 /// A scratch copy of `examples/<name>` with the SDK tarball installed, under the workspace's
-/// `target/` so Node finds the workspace's `node_modules/` (Vite, esbuild, TypeScript).
+/// `target/` so Node finds the workspace's `node_modules/` (Vite, esbuild, webpack, TypeScript).
 struct Example {
     dir: tempfile::TempDir,
 }
@@ -143,8 +144,8 @@ fn wasm_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 #[test]
-fn the_packaged_typings_type_check_both_examples() -> anyhow::Result<()> {
-    for name in ["vite-ts", "esbuild"] {
+fn the_packaged_typings_type_check_every_example() -> anyhow::Result<()> {
+    for name in ["vite-ts", "esbuild", "webpack"] {
         let example = Example::install(name)?;
         example.npm_run("typecheck")?;
     }
@@ -167,17 +168,17 @@ fn the_packaged_typings_type_check_both_examples() -> anyhow::Result<()> {
 }
 
 /// Builds example `name` (`npm run build`), serves its `dist/` through `howl --ui-dir`, and
-/// checks that the page shows a message published to its channel.
-async fn the_build_shows_a_published_message(name: &str) -> anyhow::Result<()> {
+/// checks that the page shows a message published to its channel. `emits_wasm`: whether the
+/// bundler emits the `.wasm` (Vite and webpack find `new URL(…, import.meta.url)`); esbuild
+/// does not, and `init()` falls back to the copy embedded in the package.
+async fn the_build_shows_a_published_message(name: &str, emits_wasm: bool) -> anyhow::Result<()> {
     let example = Example::install(name)?;
     example.npm_run("build")?;
     let dist = example.path().join("dist");
-    // The bundler emitted the wasm (Vite finds it through `new URL(…, import.meta.url)`,
-    // esbuild through the example's `.wasm` import and its file loader).
     assert_eq!(
         wasm_files(&dist).len(),
-        1,
-        "one .wasm in {}",
+        usize::from(emits_wasm),
+        ".wasm files in {}",
         dist.display()
     );
     let howl = ThreadedServer::start(&[
@@ -191,19 +192,26 @@ async fn the_build_shows_a_published_message(name: &str) -> anyhow::Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_vite_build_shows_a_message_from_a_channel() -> anyhow::Result<()> {
-    the_build_shows_a_published_message("vite-ts").await
+    the_build_shows_a_published_message("vite-ts", true).await
 }
 
+/// `esbuild src/main.ts --bundle --format=esm --outdir=dist`: no option about the `.wasm`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_esbuild_bundle_shows_a_message_from_a_channel() -> anyhow::Result<()> {
-    the_build_shows_a_published_message("esbuild").await
+    the_build_shows_a_published_message("esbuild", false).await
+}
+
+/// `webpack --mode production` with no configuration file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_webpack_build_shows_a_message_from_a_channel() -> anyhow::Result<()> {
+    the_build_shows_a_published_message("webpack", true).await
 }
 
 /// No bundler: the unpacked package served as it is, its bare name mapped by an import map.
 const NO_BUNDLER_PAGE: &str = r#"<!doctype html>
 <meta charset="utf-8">
 <script type="importmap">
-  { "imports": { "howl-client": "./node_modules/howl-client/howl_client_wasm.js" } }
+  { "imports": { "howl-client": "./node_modules/howl-client/howl_client.js" } }
 </script>
 <p id="status">connecting</p>
 <ul id="messages"></ul>
@@ -321,8 +329,8 @@ fn the_package_imports_under_node_and_describes_itself() -> anyhow::Result<()> {
     assert_eq!(pkg["type"], "module");
     assert_eq!(pkg["license"], "MIT");
     assert_eq!(pkg["sideEffects"], false);
-    assert_eq!(pkg["exports"]["."]["types"], "./howl_client_wasm.d.ts");
-    assert_eq!(pkg["exports"]["."]["import"], "./howl_client_wasm.js");
+    assert_eq!(pkg["exports"]["."]["types"], "./howl_client.d.ts");
+    assert_eq!(pkg["exports"]["."]["import"], "./howl_client.js");
     // Exactly the package's files are in the tarball, and every export points at one of them.
     let mut packed: Vec<String> =
         std::fs::read_dir(example.path().join("node_modules/howl-client"))?
@@ -333,6 +341,25 @@ fn the_package_imports_under_node_and_describes_itself() -> anyhow::Result<()> {
     files.push("package.json".into());
     files.sort();
     assert_eq!(packed, files);
+
+    // npm shows the README outside the repository: no relative link is left in it.
+    let readme =
+        std::fs::read_to_string(example.path().join("node_modules/howl-client/README.md"))?;
+    let relative: Vec<&str> = readme
+        .match_indices("](")
+        .map(|(at, _)| &readme[at + 2..])
+        .filter(|target| !(target.starts_with("http") || target.starts_with('#')))
+        .map(|target| target.split(')').next().unwrap_or(target))
+        .collect();
+    assert_eq!(
+        relative,
+        Vec::<&str>::new(),
+        "relative links in the packaged README"
+    );
+    assert!(
+        readme.contains("(in the Howl repository)"),
+        "rewritten links"
+    );
     Ok(())
 }
 
