@@ -207,6 +207,8 @@ fn api(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/channels", get(http_api::list_channels))
         .route("/channels/{channel}/publish", post(http_api::publish))
+        .route("/channels/{channel}/history", get(http_api::history))
+        .route("/channels/{channel}/presence", get(http_api::presence))
         .route("/users/{user}/{command}", post(http_api::user_command))
         .fallback(http_api::not_found)
         .layer(DefaultBodyLimit::max(state.config.max_message_size))

@@ -1,5 +1,11 @@
 //! The HTTP API: publish to a channel, list channels, act on a user's connections, health
 //! and metrics.
+//!
+//! - [`streams`]: a channel's history and presence.
+
+mod streams;
+
+pub use streams::{history, presence};
 
 use crate::node::Node;
 use crate::users::UserCommand;
