@@ -91,8 +91,10 @@ impl Client {
 
     /// The next text frame, skipping WebSocket pings and pongs.
     pub async fn recv_text(&mut self) -> String {
+        // One deadline for the whole wait: WebSocket pings must not keep it alive forever.
+        let deadline = tokio::time::Instant::now() + WAIT;
         loop {
-            let message = tokio::time::timeout(WAIT, self.ws.next())
+            let message = tokio::time::timeout_at(deadline, self.ws.next())
                 .await
                 .expect("a frame arrives in time")
                 .expect("connection open")
@@ -112,10 +114,17 @@ impl Client {
 
     /// Skips frames until one of type `kind` arrives, and returns it.
     pub async fn recv_type(&mut self, kind: &str) -> Value {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let mut skipped = Vec::new();
         loop {
-            let frame = self.recv_json().await;
+            let frame = tokio::time::timeout_at(deadline, self.recv_json())
+                .await
+                .unwrap_or_else(|_| panic!("no {kind} in time; skipped {skipped:?}"));
             if frame["type"] == kind {
                 return frame;
+            }
+            if skipped.len() < 20 {
+                skipped.push(frame);
             }
         }
     }

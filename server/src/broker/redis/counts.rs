@@ -18,19 +18,22 @@ use tracing::{debug, warn};
 
 const VERSION_FIELD: &str = "!version";
 
-/// KEYS: own hash, node set. ARGV: channel, count, version, TTL ms, node id, control
-/// channel, control payload. Publishes the payload when the count crossed zero.
+/// KEYS: own hash, node set. ARGV: TTL ms, node id, control channel, last version, then
+/// channel/count/control payload triples. Publishes a triple's payload when its count crossed
+/// zero.
 static WRITE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-local old = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
-local new = tonumber(ARGV[2])
-if new == 0 then redis.call('HDEL', KEYS[1], ARGV[1]) else redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
-redis.call('HSET', KEYS[1], '!version', ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-redis.call('SADD', KEYS[2], ARGV[5])
-if (old == 0) ~= (new == 0) then redis.call('PUBLISH', ARGV[6], ARGV[7]) end
-return old
+for i = 5, #ARGV, 3 do
+  local old = tonumber(redis.call('HGET', KEYS[1], ARGV[i]) or '0')
+  local new = tonumber(ARGV[i + 1])
+  if new == 0 then redis.call('HDEL', KEYS[1], ARGV[i]) else redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+  if (old == 0) ~= (new == 0) then redis.call('PUBLISH', ARGV[3], ARGV[i + 2]) end
+end
+redis.call('HSET', KEYS[1], '!version', ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('SADD', KEYS[2], ARGV[2])
+return 1
 ",
     )
 });
@@ -84,27 +87,37 @@ fn ttl_millis(shared: &Shared) -> u64 {
     shared.settings.ttl.as_millis().max(1) as u64
 }
 
-/// Records this node's current count on `channel` in Redis.
+/// Records this node's current counts on `channels` in Redis, in one step.
 pub(super) async fn write(
     shared: &Shared,
     connection: &mut MultiplexedConnection,
-    channel: &str,
-    count: usize,
+    channels: &[(String, usize)],
 ) -> Result<(), RedisError> {
+    if channels.is_empty() {
+        return Ok(());
+    }
     let keys = &shared.keys;
-    let version = shared.version.fetch_add(1, Relaxed) + 1;
-    WRITE
-        .key(keys.node(&shared.settings.node_id))
+    let mut invocation = WRITE.key(keys.node(&shared.settings.node_id));
+    invocation
         .key(&keys.nodes)
-        .arg(channel)
-        .arg(count)
-        .arg(version)
         .arg(ttl_millis(shared))
         .arg(&shared.settings.node_id)
-        .arg(&keys.control)
-        .arg(control_payload(shared, version, channel, count))
-        .invoke_async::<i64>(connection)
-        .await?;
+        .arg(&keys.control);
+    let mut version = 0;
+    let mut triples = Vec::with_capacity(channels.len());
+    for (channel, count) in channels {
+        version = shared.version.fetch_add(1, Relaxed) + 1;
+        triples.push((
+            channel,
+            count,
+            control_payload(shared, version, channel, *count),
+        ));
+    }
+    invocation.arg(version);
+    for (channel, count, payload) in triples {
+        invocation.arg(channel).arg(*count).arg(payload);
+    }
+    invocation.invoke_async::<i64>(connection).await?;
     Ok(())
 }
 
@@ -244,22 +257,17 @@ pub(super) async fn goodbye(shared: &Shared, connection: &mut MultiplexedConnect
     }
 }
 
-/// Every channel with subscribers anywhere: other nodes' counts from Redis plus this node's.
-pub(super) async fn cluster_counts(shared: &Shared) -> Result<Vec<ChannelCount>, BrokerError> {
-    let Some(mut connection) = shared.link.connection() else {
+/// Every channel with subscribers anywhere: other nodes' counts as this node last learned
+/// them (notices, and the snapshot every third of the TTL) plus this node's own. No Redis
+/// round trip per request; while Redis is away the other nodes' counts are unknown.
+pub(super) fn cluster_counts(shared: &Shared) -> Result<Vec<ChannelCount>, BrokerError> {
+    if shared.link.connection().is_none() {
         return Err(BrokerError::Unavailable(
             "Redis is unreachable, so cluster-wide counts are unknown".into(),
         ));
-    };
-    let nodes = read_all(shared, &mut connection)
-        .await
-        .map_err(|e| BrokerError::Unavailable(format!("reading counts from Redis: {e}")))?;
-    let mut totals: HashMap<String, usize> = shared.hub.local_counts().into_iter().collect();
-    for node in nodes.into_values() {
-        for (channel, count) in node.channels {
-            *totals.entry(channel).or_default() += count;
-        }
     }
+    let mut totals: HashMap<String, usize> = shared.hub.local_counts().into_iter().collect();
+    shared.remote.lock().add_counts(&mut totals);
     let mut counts: Vec<ChannelCount> = totals
         .into_iter()
         .map(|(name, subscribers)| ChannelCount { name, subscribers })

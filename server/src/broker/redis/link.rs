@@ -1,21 +1,24 @@
 //! The connection to Redis: connect, reconnect with backoff, and while connected read Redis
 //! messages and keep the node's Redis state (subscriptions, counts) in step with its local
 //! channels.
+//!
+//! Reading and bookkeeping run side by side in one task: a slow `SUBSCRIBE` never holds up
+//! the delivery of messages already arriving. Every command has a timeout, the subscription
+//! connection is pinged every refresh period, and both sockets use TCP keepalive, so a
+//! half-open Redis socket is noticed within seconds.
 
-use super::subscriptions::Subscriptions;
+use super::subscriptions::timed;
 use super::{counts, envelope, Shared};
-use crate::broker::BrokerHealth;
+use crate::broker::{BrokerHealth, PresenceChange};
 use crate::clock::now_millis;
-use crate::publication::Publication;
+use crate::publication::{presence_frame, Publication};
 use futures_util::StreamExt;
 use parking_lot::{Mutex, RwLock};
 use redis::aio::{MultiplexedConnection, PubSubSink, PubSubStream};
 use redis::{AsyncConnectionConfig, Msg, RedisError};
-use std::collections::HashSet;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::sync::Notify;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
@@ -24,7 +27,7 @@ use tracing::{debug, info, warn};
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 /// Longest wait for Redis to answer a command before the link counts as lost.
-const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
+pub(super) const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The link's state as the rest of the broker sees it.
 pub(super) struct Link {
@@ -102,19 +105,12 @@ impl From<RedisError> for LinkEnd {
 }
 
 /// Keeps the node linked to Redis until `shutdown`, reconnecting with backoff after losses.
-pub(super) async fn run(
-    shared: Arc<Shared>,
-    mut dirty: UnboundedReceiver<String>,
-    shutdown: CancellationToken,
-) {
+pub(super) async fn run(shared: Arc<Shared>, shutdown: CancellationToken) {
     // Aborted (a killed node) or not, the node stops using Redis when this task ends.
     let _down = DownOnDrop(&shared);
     let mut backoff = FIRST_BACKOFF;
     let mut connected_before = false;
     loop {
-        // A fresh connection resyncs every channel, so changes queued while Redis was away
-        // need no replay; dropping them keeps a long outage from piling them up.
-        while dirty.try_recv().is_ok() {}
         let attempt = tokio::select! {
             _ = shutdown.cancelled() => return,
             attempt = connect(&shared) => attempt,
@@ -127,14 +123,8 @@ pub(super) async fn run(
                 }
                 info!(node = %shared.settings.node_id, "connected to Redis");
                 shared.link.up(connection.clone(), connected_before);
-                let session = Connected {
-                    shared: &shared,
-                    connection,
-                    sink,
-                    subscriptions: Subscriptions::default(),
-                    connected_at: Instant::now(),
-                };
-                let end = session.serve(stream, &mut dirty, &shutdown).await;
+                let end = serve(&shared, connection, sink, stream, &shutdown).await;
+                shared.subscriptions.down();
                 connected_before = true;
                 shared.metrics.broker_connected.store(0, Relaxed);
                 match end {
@@ -166,6 +156,7 @@ struct DownOnDrop<'a>(&'a Shared);
 impl Drop for DownOnDrop<'_> {
     fn drop(&mut self) {
         self.0.link.down("the Redis broker stopped".into());
+        self.0.subscriptions.down();
         self.0.metrics.broker_connected.store(0, Relaxed);
     }
 }
@@ -187,139 +178,167 @@ async fn connect(
     Ok((connection, sink, stream))
 }
 
-/// One connected period.
-struct Connected<'a> {
-    shared: &'a Shared,
-    connection: MultiplexedConnection,
-    sink: PubSubSink,
-    subscriptions: Subscriptions,
-    connected_at: Instant,
+/// One connected period: resync, then read messages and keep Redis in step until the
+/// connection is lost or the node stops.
+async fn serve(
+    shared: &Shared,
+    mut connection: MultiplexedConnection,
+    mut sink: PubSubSink,
+    messages: PubSubStream,
+    shutdown: &CancellationToken,
+) -> LinkEnd {
+    let resynced = async {
+        shared
+            .subscriptions
+            .resubscribe_all(shared, &mut sink)
+            .await?;
+        counts::rewrite(shared, &mut connection).await?;
+        counts::snapshot(shared, &mut connection, false).await
+    };
+    if let Err(error) = resynced.await {
+        return error.into();
+    }
+    shared.link.synced();
+    shared.metrics.broker_connected.store(1, Relaxed);
+    tokio::select! {
+        end = read(shared, messages) => end,
+        end = keep_in_step(shared, connection, sink, shutdown) => match end {
+            Ok(()) => LinkEnd::Stopped,
+            Err(error) => error.into(),
+        },
+    }
 }
 
-impl Connected<'_> {
-    async fn serve(
-        mut self,
-        messages: PubSubStream,
-        dirty: &mut UnboundedReceiver<String>,
-        shutdown: &CancellationToken,
-    ) -> LinkEnd {
-        match self.serve_inner(messages, dirty, shutdown).await {
-            Ok(()) => LinkEnd::Stopped,
-            Err(end) => end,
-        }
+/// Delivers what arrives on the subscription connection until it closes.
+async fn read(shared: &Shared, mut messages: PubSubStream) -> LinkEnd {
+    while let Some(message) = messages.next().await {
+        receive(shared, &message);
     }
+    LinkEnd::Lost("the subscription connection closed".into())
+}
 
-    async fn serve_inner(
-        &mut self,
-        mut messages: PubSubStream,
-        dirty: &mut UnboundedReceiver<String>,
-        shutdown: &CancellationToken,
-    ) -> Result<(), LinkEnd> {
-        let shared = self.shared;
-        self.subscriptions
-            .resubscribe_all(shared, &mut self.sink)
-            .await?;
-        counts::rewrite(shared, &mut self.connection).await?;
-        counts::snapshot(shared, &mut self.connection, false).await?;
-        shared.link.synced();
-        shared.metrics.broker_connected.store(1, Relaxed);
-
-        let refresh = shared.settings.refresh();
-        let mut ticker = tokio::time::interval_at(Instant::now() + refresh, refresh);
-        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = shutdown.cancelled() => {
-                    counts::goodbye(shared, &mut self.connection).await;
-                    return Ok(());
+/// Syncs subscriptions and counts as local channels change, refreshes counts, pings the
+/// subscription connection and prunes channel state every refresh period.
+async fn keep_in_step(
+    shared: &Shared,
+    mut connection: MultiplexedConnection,
+    mut sink: PubSubSink,
+    shutdown: &CancellationToken,
+) -> Result<(), RedisError> {
+    let connected_at = Instant::now();
+    let refresh = shared.settings.refresh();
+    let mut ticker = tokio::time::interval_at(Instant::now() + refresh, refresh);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => {
+                counts::goodbye(shared, &mut connection).await;
+                return Ok(());
+            }
+            _ = shared.subscriptions.changed() => {
+                sync(shared, &mut connection, &mut sink).await?;
+            }
+            _ = ticker.tick() => {
+                timed(sink.ping::<redis::Value>()).await?;
+                counts::refresh(shared, &mut connection).await?;
+                // Right after a Redis restart other nodes may not have rewritten their
+                // counts yet: only forget nodes once every live one has had a full TTL.
+                let settled = connected_at.elapsed() >= shared.settings.ttl;
+                counts::snapshot(shared, &mut connection, settled).await?;
+                let pruned = shared.states.prune(now_millis(), &shared.hub);
+                if pruned > 0 {
+                    debug!(pruned, "forgot idle channels' stream state");
                 }
-                message = messages.next() => match message {
-                    Some(message) => self.receive(&message),
-                    None => return Err(LinkEnd::Lost("the subscription connection closed".into())),
-                },
-                Some(channel) = dirty.recv() => {
-                    let mut channels = HashSet::from([channel]);
-                    while let Ok(channel) = dirty.try_recv() {
-                        channels.insert(channel);
-                    }
-                    for channel in channels {
-                        self.sync_channel(&channel).await?;
-                    }
-                }
-                _ = ticker.tick() => {
-                    counts::refresh(shared, &mut self.connection).await?;
-                    // Right after a Redis restart other nodes may not have rewritten their
-                    // counts yet: only forget nodes once every live one has had a full TTL.
-                    let settled = self.connected_at.elapsed() >= shared.settings.ttl;
-                    counts::snapshot(shared, &mut self.connection, settled).await?;
-                }
+                let held = shared.states.len() as i64;
+                shared.metrics.streams.streams.store(held, Relaxed);
             }
         }
     }
+}
 
-    /// Brings Redis in line with the channel's local count: listen before telling the cluster
-    /// the node has subscribers, and stop listening only after telling it they are gone, so a
-    /// publisher that waits for `channel_status` never publishes into a gap.
-    async fn sync_channel(&mut self, channel: &str) -> Result<(), LinkEnd> {
-        let shared = self.shared;
-        let count = shared.hub.local_count(channel);
-        if count > 0 {
-            self.subscriptions
-                .subscribe(shared, &mut self.sink, channel)
-                .await?;
-            counts::write(shared, &mut self.connection, channel, count).await?;
-        } else {
-            counts::write(shared, &mut self.connection, channel, 0).await?;
-            self.subscriptions
-                .unsubscribe(shared, &mut self.sink, channel)
-                .await?;
-        }
-        Ok(())
+/// Brings Redis in line with the changed channels: listen before telling the cluster the
+/// node has subscribers, and stop listening only after telling it they are gone, so a
+/// publisher that waits for `channel_status` never publishes into a gap.
+async fn sync(
+    shared: &Shared,
+    connection: &mut MultiplexedConnection,
+    sink: &mut PubSubSink,
+) -> Result<(), RedisError> {
+    let subscriptions = &shared.subscriptions;
+    let plan = subscriptions.plan(shared);
+    subscriptions
+        .subscribe(shared, sink, &plan.subscribe)
+        .await?;
+    for chunk in plan.counts.chunks(512) {
+        counts::write(shared, connection, chunk).await?;
     }
+    let idle: Vec<String> = plan
+        .counts
+        .into_iter()
+        .filter(|(_, count)| *count == 0)
+        .map(|(channel, _)| channel)
+        .collect();
+    subscriptions.unsubscribe_idle(shared, sink, &idle).await
+}
 
-    fn receive(&self, message: &Msg) {
-        let shared = self.shared;
-        let redis_channel = message.get_channel_name();
-        if redis_channel == shared.keys.control {
-            counts::receive_control(shared, message.get_payload_bytes());
-            return;
-        }
-        if redis_channel == shared.keys.users {
-            super::users::receive(shared, message.get_payload_bytes());
-            return;
-        }
-        let Some(channel) = shared.keys.howl_channel(redis_channel) else {
-            return;
-        };
-        let decoded = envelope::decode(
-            message.get_payload_bytes(),
-            &shared.settings.node_id,
-            now_millis(),
-        );
-        match decoded {
-            Ok(envelope::Incoming::Echo) => {}
-            Ok(envelope::Incoming::Message { seq, time, data }) => {
-                shared
-                    .metrics
-                    .broker_messages_received
-                    .fetch_add(1, Relaxed);
-                if seq > 0 {
-                    shared.sequences.observe(channel, seq);
-                }
-                let publication = Publication {
-                    channel: channel.to_owned(),
-                    seq,
-                    time,
-                    data,
-                    exclude: None,
-                };
-                let reached = shared.hub.deliver(&publication);
-                debug!(channel, seq, reached, "delivered a message from Redis");
+fn receive(shared: &Shared, message: &Msg) {
+    let redis_channel = message.get_channel_name();
+    if redis_channel == shared.keys.control {
+        counts::receive_control(shared, message.get_payload_bytes());
+        return;
+    }
+    if redis_channel == shared.keys.users {
+        super::users::receive(shared, message.get_payload_bytes());
+        return;
+    }
+    let Some(channel) = shared.keys.howl_channel(redis_channel) else {
+        return;
+    };
+    let decoded = envelope::decode(
+        message.get_payload_bytes(),
+        &shared.settings.node_id,
+        now_millis(),
+    );
+    match decoded {
+        Ok(envelope::Incoming::Message {
+            seq,
+            time,
+            data,
+            exclude,
+        }) => {
+            shared
+                .metrics
+                .broker_messages_received
+                .fetch_add(1, Relaxed);
+            if seq > 0 && !shared.states.observe_delivered(channel, seq, time) {
+                debug!(
+                    channel,
+                    seq, "a seq far above the channel's counter was not recorded"
+                );
             }
-            Err(error) => {
-                shared.metrics.broker_invalid_payloads.fetch_add(1, Relaxed);
-                warn!(channel, %error, "dropped an unreadable message from Redis");
-            }
+            let publication = Publication {
+                channel: channel.to_owned(),
+                seq,
+                time,
+                data,
+                exclude,
+            };
+            let reached = shared.hub.deliver(&publication);
+            debug!(channel, seq, reached, "delivered a message from Redis");
+        }
+        Ok(envelope::Incoming::Presence { member, joined }) => {
+            let change = if joined {
+                PresenceChange::Join(member)
+            } else {
+                PresenceChange::Leave(member)
+            };
+            shared
+                .hub
+                .notify(channel, &presence_frame(channel, &change));
+        }
+        Err(error) => {
+            shared.metrics.broker_invalid_payloads.fetch_add(1, Relaxed);
+            warn!(channel, %error, "dropped an unreadable message from Redis");
         }
     }
 }

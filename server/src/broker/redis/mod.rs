@@ -3,8 +3,11 @@
 //! - [`link`]: the connection to Redis, reconnecting with backoff, and the loop that reads
 //!   Redis messages and keeps the node's Redis state in step with its local channels.
 //! - [`subscriptions`]: which Redis channels this node listens to (only those with local
-//!   subscribers).
-//! - [`publish`]: sequence numbering and the one `PUBLISH` per message.
+//!   subscribers), and [`Broker::live`]: when a subscription is acknowledged.
+//! - [`publish`]: numbering, keeping and `PUBLISH`ing a message in one atomic Lua step.
+//! - [`history`]: reading a channel's stream (position and kept messages).
+//! - [`state`]: what the node remembers per channel (the floor a fresh epoch continues from).
+//! - [`presence`]: cluster-wide presence and `join`/`leave`.
 //! - [`counts`]: per-node subscriber counts in Redis, cluster-wide totals and notices.
 //! - [`remote`]: this node's view of the other nodes' counts, for `channel_status`.
 //! - [`leader`]: the lock that lets one node of the cluster run the quote distributor.
@@ -15,14 +18,21 @@
 
 mod counts;
 pub(crate) mod envelope;
+mod history;
 mod leader;
 mod link;
+mod presence;
 mod publish;
 mod remote;
+mod state;
 mod subscriptions;
 mod users;
 
-use super::{Broker, BrokerError, BrokerHealth, ChannelCount, PublishReceipt, PublishRequest};
+use super::{
+    Broker, BrokerError, BrokerHealth, ChannelCount, History, HistoryQuery, Presence,
+    PresenceChange, PublishReceipt, PublishRequest,
+};
+use crate::channel_options::HistoryPolicy;
 use crate::clock::now_millis;
 use crate::config::Config;
 use crate::hub::{CountChange, Hub};
@@ -107,9 +117,30 @@ impl Keys {
         redis_channel.strip_prefix(&self.prefix)
     }
 
-    /// The counter holding a channel's last sequence number.
-    fn seq(&self, channel: &str) -> String {
-        format!("{}!seq:{channel}", self.prefix)
+    /// The hash of a channel's stream position: `epoch` and `seq`.
+    fn meta(&self, channel: &str) -> String {
+        format!("{}!meta:{channel}", self.prefix)
+    }
+
+    /// The Redis stream of a channel's kept messages (entry id `<seq>-1`).
+    fn stream(&self, channel: &str) -> String {
+        format!("{}!stream:{channel}", self.prefix)
+    }
+
+    /// The set of nodes with presence members on a channel.
+    fn presence_nodes(&self, channel: &str) -> String {
+        format!("{}!presence:{channel}", self.prefix)
+    }
+
+    /// The start of a channel's per-node presence hashes ([`Keys::presence`]).
+    fn presence_prefix(&self, channel: &str) -> String {
+        format!("{}!presence:{channel}!", self.prefix)
+    }
+
+    /// One node's presence hash on a channel (client id → member JSON). Channel names
+    /// cannot contain `!`, so the first `!` after the channel ends it.
+    fn presence(&self, channel: &str, node: &str) -> String {
+        format!("{}{node}", self.presence_prefix(channel))
     }
 
     /// The hash of one node's subscriber counts; its key prefix is [`Keys::node_prefix`].
@@ -130,16 +161,35 @@ struct Shared {
     hub: Arc<Hub>,
     metrics: Arc<Metrics>,
     link: link::Link,
-    sequences: publish::Sequences,
+    subscriptions: subscriptions::Subscriptions,
+    states: state::ChannelStates,
+    presence: presence::Queue,
+    presence_rx: Mutex<Option<mpsc::Receiver<presence::Change>>>,
     failure_log: crate::logging::LogThrottle,
     remote: Mutex<remote::RemoteCounts>,
     lease: leader::Lease,
     /// The version of this node's counts in Redis; seeded from the clock so a restarted node
     /// with the same id starts above the versions other nodes remember.
     version: AtomicU64,
-    /// Channels whose local count changed, for the link task to sync with Redis.
-    dirty: mpsc::UnboundedSender<String>,
-    dirty_rx: Mutex<Option<mpsc::UnboundedReceiver<String>>>,
+}
+
+/// A short random string naming a new stream epoch (Lua cannot make good randomness, so
+/// the node offers one with every call that may start a stream).
+fn new_epoch() -> Arc<str> {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    Arc::from(&id[..8])
+}
+
+/// How the node's sockets to Redis notice a dead peer: keepalive probes after 1 s idle,
+/// and unacknowledged writes fail after 5 s.
+fn tcp_settings() -> redis::io::tcp::TcpSettings {
+    let keepalive = redis::io::tcp::socket2::TcpKeepalive::new()
+        .with_time(Duration::from_secs(1))
+        .with_interval(Duration::from_secs(1));
+    redis::io::tcp::TcpSettings::default()
+        .set_nodelay(true)
+        .set_keepalive(keepalive)
+        .set_user_timeout(Duration::from_secs(5))
 }
 
 impl Shared {
@@ -164,7 +214,9 @@ impl RedisBroker {
         hub: Arc<Hub>,
         metrics: Arc<Metrics>,
     ) -> Result<Self, BrokerError> {
-        let client = redis::Client::open(settings.url.as_str())
+        let info = redis::IntoConnectionInfo::into_connection_info(settings.url.as_str())
+            .map_err(|e| BrokerError::InvalidSettings(format!("Redis URL: {e}")))?;
+        let client = redis::Client::open(info.set_tcp_settings(tcp_settings()))
             .map_err(|e| BrokerError::InvalidSettings(format!("Redis URL: {e}")))?;
         if settings.ttl < Duration::from_millis(30) {
             return Err(BrokerError::InvalidSettings(
@@ -176,7 +228,7 @@ impl RedisBroker {
                 "the node id must not be empty".into(),
             ));
         }
-        let (dirty, dirty_rx) = mpsc::unbounded_channel();
+        let (presence, presence_rx) = presence::Queue::new();
         let shared = Shared {
             keys: Keys::new(&settings.prefix),
             settings,
@@ -184,13 +236,14 @@ impl RedisBroker {
             hub,
             metrics,
             link: link::Link::default(),
-            sequences: publish::Sequences::default(),
+            subscriptions: subscriptions::Subscriptions::default(),
+            states: state::ChannelStates::default(),
+            presence,
+            presence_rx: Mutex::new(Some(presence_rx)),
             failure_log: crate::logging::LogThrottle::default(),
             remote: Mutex::default(),
             lease: leader::Lease::default(),
             version: AtomicU64::new(now_millis().saturating_mul(1000)),
-            dirty,
-            dirty_rx: Mutex::new(Some(dirty_rx)),
         };
         Ok(Self {
             shared: Arc::new(shared),
@@ -226,44 +279,38 @@ impl Broker for RedisBroker {
 
     fn subscribers_changed(&self, channel: &str, change: CountChange) {
         // The link task syncs Redis (subscription and count); nothing here waits for it.
-        let _ = self.shared.dirty.send(channel.to_owned());
+        self.shared.subscriptions.mark(channel);
         if (change.before == 0) != (change.after == 0) {
             self.shared.announce(channel);
         }
     }
 
-    // PROVISIONAL (replaced by the Redis streams work): no history or presence yet.
     fn history(
         &self,
-        _channel: &str,
-        _query: crate::broker::HistoryQuery,
-        _policy: crate::channel_options::HistoryPolicy,
-    ) -> BoxFuture<'_, Result<crate::broker::History, BrokerError>> {
-        Box::pin(async { Err(BrokerError::Unavailable("history: not yet in Redis".into())) })
+        channel: &str,
+        query: HistoryQuery,
+        policy: HistoryPolicy,
+    ) -> BoxFuture<'_, Result<History, BrokerError>> {
+        let channel = channel.to_owned();
+        Box::pin(async move { history::read(&self.shared, &channel, query, policy).await })
     }
 
-    fn live(&self, _channel: &str) -> BoxFuture<'_, Result<(), BrokerError>> {
-        Box::pin(async { Ok(()) })
+    fn live(&self, channel: &str) -> BoxFuture<'_, Result<(), BrokerError>> {
+        let channel = channel.to_owned();
+        Box::pin(async move { self.shared.subscriptions.live(&channel).await })
     }
 
-    fn presence_changed(
-        &self,
-        _channel: &str,
-        _change: crate::broker::PresenceChange,
-        _announce: bool,
-    ) {
+    fn presence_changed(&self, channel: &str, change: PresenceChange, announce: bool) {
+        presence::queue(&self.shared, channel, change, announce);
     }
 
     fn presence(
         &self,
-        _channel: &str,
-        _max_members: usize,
-    ) -> BoxFuture<'_, Result<crate::broker::Presence, BrokerError>> {
-        Box::pin(async {
-            Err(BrokerError::Unavailable(
-                "presence: not yet in Redis".into(),
-            ))
-        })
+        channel: &str,
+        max_members: usize,
+    ) -> BoxFuture<'_, Result<Presence, BrokerError>> {
+        let channel = channel.to_owned();
+        Box::pin(async move { presence::read(&self.shared, &channel, max_members).await })
     }
 
     fn is_occupied(&self, channel: &str, local: usize) -> bool {
@@ -271,7 +318,8 @@ impl Broker for RedisBroker {
     }
 
     fn channel_counts(&self) -> BoxFuture<'_, Result<Vec<ChannelCount>, BrokerError>> {
-        Box::pin(counts::cluster_counts(&self.shared))
+        let counts = counts::cluster_counts(&self.shared);
+        Box::pin(async move { counts })
     }
 
     fn health(&self) -> BrokerHealth {
@@ -280,11 +328,16 @@ impl Broker for RedisBroker {
 
     fn start(&self, shutdown: CancellationToken) -> JoinSet<()> {
         let mut tasks = JoinSet::new();
-        let Some(dirty) = self.shared.dirty_rx.lock().take() else {
+        let Some(presence) = self.shared.presence_rx.lock().take() else {
             warn!("the Redis broker was started twice; the second start does nothing");
             return tasks;
         };
-        tasks.spawn(link::run(self.shared.clone(), dirty, shutdown.clone()));
+        tasks.spawn(link::run(self.shared.clone(), shutdown.clone()));
+        tasks.spawn(presence::run(
+            self.shared.clone(),
+            presence,
+            shutdown.clone(),
+        ));
         tasks.spawn(leader::run(self.shared.clone(), shutdown));
         tasks
     }

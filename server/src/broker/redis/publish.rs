@@ -1,36 +1,52 @@
-//! Publishing: one Lua script numbers the message and `PUBLISH`es it atomically, so every
-//! node sees the same `seq` for it and messages on a channel travel in `seq` order. The
-//! publishing node delivers to its own subscribers directly once Redis has numbered the
-//! message. While Redis is away a publish fails: a message is never delivered under a number
-//! that only this node made up, since another node could give the same number to another
-//! message.
+//! Publishing: one Lua script gives the message the channel's next `seq`, keeps it in the
+//! channel's Redis stream (trimmed to `history-size`, both keys expiring after `history-ttl`)
+//! and `PUBLISH`es it, atomically, so every node sees the same `seq` for it, a history read
+//! sees exactly the messages numbered up to its position, and Redis delivers a channel's
+//! messages in `seq` order.
+//!
+//! The publishing node does not deliver to its own subscribers directly: it listens on the
+//! channel whenever it has local subscribers, so its own message comes back from Redis in
+//! order with everyone else's (carrying the connection to exclude). While Redis is away a
+//! publish fails: a message is never delivered under a number only this node made up.
 
-use super::{envelope, Shared};
+use super::{envelope, new_epoch, Shared};
 use crate::broker::{BrokerError, PublishReceipt, PublishRequest};
 use crate::clock::now_millis;
-use crate::publication::Publication;
-use parking_lot::Mutex;
 use redis::Script;
-use std::collections::HashMap;
-use std::hash::{BuildHasher, RandomState};
 use std::sync::LazyLock;
 use tracing::warn;
 
-/// KEYS: the channel's counter, the node set. ARGV: the Redis channel, the publishing node's
-/// floor, envelope head and tail, the node hash prefix, the node id, the Howl channel.
-/// The floor keeps numbering above what the node has seen if Redis lost the counter (a
-/// restart without persistence). Returns the seq and the channel's subscribers on other nodes.
+/// KEYS: the channel's meta hash, its stream, the node set. ARGV: the Redis channel, the
+/// node's floor, the envelope head and middle, the data, the node hash prefix, the node id,
+/// the Howl channel, the history size, the history TTL (ms), a candidate epoch, the time.
+///
+/// A missing meta hash (first publish, expiry, eviction, flush) starts a new epoch whose
+/// numbering continues above the floor; the stream left from an older epoch is dropped.
+/// Returns the seq and the channel's subscribers on other nodes.
 static PUBLISH: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-if current < tonumber(ARGV[2]) then redis.call('SET', KEYS[1], ARGV[2]) end
-local seq = redis.call('INCR', KEYS[1])
-redis.call('PUBLISH', ARGV[1], ARGV[3] .. string.format('%d', seq) .. ARGV[4])
+local seq
+if redis.call('HEXISTS', KEYS[1], 'epoch') == 0 then
+  redis.call('DEL', KEYS[2])
+  seq = tonumber(ARGV[2]) + 1
+  redis.call('HSET', KEYS[1], 'epoch', ARGV[11], 'seq', seq)
+else
+  seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+end
+local id = string.format('%d', seq)
+redis.call('PUBLISH', ARGV[1], ARGV[3] .. id .. ARGV[4] .. ARGV[5] .. '}')
+if tonumber(ARGV[9]) > 0 then
+  redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[9], id .. '-1', 't', ARGV[12], 'd', ARGV[5])
+  redis.call('PEXPIRE', KEYS[2], ARGV[10])
+else
+  redis.call('DEL', KEYS[2])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[10])
 local others = 0
-for _, node in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-  if node ~= ARGV[6] then
-    others = others + tonumber(redis.call('HGET', ARGV[5] .. node, ARGV[7]) or '0')
+for _, node in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+  if node ~= ARGV[7] then
+    others = others + tonumber(redis.call('HGET', ARGV[6] .. node, ARGV[8]) or '0')
   end
 end
 return {seq, others}
@@ -38,49 +54,7 @@ return {seq, others}
     )
 });
 
-const SHARDS: usize = 64;
-
-/// The highest sequence number this node has seen on each channel.
-pub(super) struct Sequences {
-    shards: Box<[Mutex<HashMap<String, u64>>]>,
-    hasher: RandomState,
-}
-
-impl Default for Sequences {
-    fn default() -> Self {
-        Self {
-            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
-            hasher: RandomState::new(),
-        }
-    }
-}
-
-impl Sequences {
-    fn shard(&self, channel: &str) -> &Mutex<HashMap<String, u64>> {
-        &self.shards[self.hasher.hash_one(channel) as usize % SHARDS]
-    }
-
-    fn floor(&self, channel: &str) -> u64 {
-        self.shard(channel)
-            .lock()
-            .get(channel)
-            .copied()
-            .unwrap_or(0)
-    }
-
-    /// Records that `seq` was used on `channel`.
-    pub(super) fn observe(&self, channel: &str, seq: u64) {
-        let mut shard = self.shard(channel).lock();
-        match shard.get_mut(channel) {
-            Some(high) => *high = (*high).max(seq),
-            None => {
-                shard.insert(channel.to_owned(), seq);
-            }
-        }
-    }
-}
-
-/// Publishes `request` to the cluster and delivers it to this node's subscribers.
+/// Publishes `request` to the cluster; this node's subscribers get it back from Redis.
 pub(super) async fn publish(
     shared: &Shared,
     request: PublishRequest,
@@ -89,7 +63,7 @@ pub(super) async fn publish(
         channel,
         data,
         exclude,
-        history: _,
+        history,
     } = request;
     let time = now_millis();
     let Some(mut connection) = shared.link.connection() else {
@@ -101,33 +75,33 @@ pub(super) async fn publish(
         ));
     };
     let keys = &shared.keys;
-    let (head, tail) = envelope::encode_parts(&shared.settings.node_id, time, &data);
+    let (head, mid) = envelope::encode_parts(&shared.settings.node_id, time, exclude);
+    let ttl_ms = history.ttl.as_millis().max(1) as u64;
     let (seq, others) = PUBLISH
-        .key(keys.seq(&channel))
+        .key(keys.meta(&channel))
+        .key(keys.stream(&channel))
         .key(&keys.nodes)
         .arg(keys.channel(&channel))
-        .arg(shared.sequences.floor(&channel))
+        .arg(shared.states.floor(&channel))
         .arg(head)
-        .arg(tail)
+        .arg(mid)
+        .arg(data.get())
         .arg(keys.node_prefix())
         .arg(&shared.settings.node_id)
         .arg(&channel)
+        .arg(history.size)
+        .arg(ttl_ms)
+        .arg(&*new_epoch())
+        .arg(time)
         .invoke_async::<(u64, u64)>(&mut connection)
         .await
         .map_err(|error| unavailable(shared, &channel, time, error.to_string()))?;
-    shared.sequences.observe(&channel, seq);
-    let others = others as usize;
-    let publication = Publication {
-        channel,
-        seq,
-        time,
-        data,
-        exclude,
-    };
-    let local = shared.hub.deliver(&publication);
+    shared.states.observe(&channel, seq, ttl_ms, time);
+    let local = shared.hub.local_count(&channel);
+    let local = local.saturating_sub(usize::from(exclude.is_some() && local > 0));
     Ok(PublishReceipt {
         seq,
-        subscribers: local + others,
+        subscribers: local + others as usize,
     })
 }
 

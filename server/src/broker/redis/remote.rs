@@ -34,6 +34,15 @@ impl RemoteCounts {
             .any(|n| n.channels.get(channel).is_some_and(|c| *c > 0))
     }
 
+    /// Adds every other node's counts to `totals`.
+    pub(super) fn add_counts(&self, totals: &mut HashMap<String, usize>) {
+        for node in self.nodes.values() {
+            for (channel, count) in &node.channels {
+                *totals.entry(channel.clone()).or_default() += count;
+            }
+        }
+    }
+
     /// Applies one change; returns whether it is news.
     pub(super) fn apply_change(&mut self, change: &Control) -> bool {
         let node = self.nodes.entry(change.node.clone()).or_default();
