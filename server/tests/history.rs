@@ -83,16 +83,17 @@ async fn a_client_back_with_since_gets_exactly_what_it_missed_then_live_messages
     assert_eq!(server.metric("howl_recovered_messages_total").await, 50.0);
 }
 
-/// Reads `channel`'s messages on `client` in a task until `last` arrives; returns their
-/// seqs.
+/// Reads `channel`'s messages on `client` in a task until `last` arrives (none when the
+/// client starts after `from == last`); returns their seqs.
 fn collect_until(
     mut client: Client,
     channel: &'static str,
+    from: u64,
     last: u64,
 ) -> tokio::task::JoinHandle<Vec<u64>> {
     tokio::spawn(async move {
         let mut seqs = Vec::new();
-        while seqs.last() != Some(&last) {
+        while from < last && seqs.last() != Some(&last) {
             seqs.extend(next_seqs(&mut client, channel, 1).await);
         }
         seqs
@@ -102,8 +103,13 @@ fn collect_until(
 #[tokio::test]
 async fn subscribing_while_a_publisher_runs_at_full_speed_misses_nothing() {
     const TOTAL: u64 = 3_000;
-    let rate = ["--publish-rate", "1000000", "--publish-burst", "1000000"];
-    let server = TestServer::start(&[&["--quote-interval", "0"][..], &rate].concat()).await;
+    // No rate limit in the way, room for every frame in each queue, and history enough to
+    // recover from the start.
+    let (server, _file) = server_with(
+        "publish-rate = 1000000\npublish-burst = 1000000\nclient-rate = 1000000\n\
+         client-burst = 1000000\noutbox-capacity = 10000\noutbox-max-bytes = 67108864\n[[namespaces]]\nname = \"\"\nhistory-size = 10000\n",
+    )
+    .await;
     let mut publisher = server.client().await;
     // Publishing over one socket at full speed; the subscribers join along the way.
     let publishing = tokio::spawn(async move {
@@ -117,18 +123,18 @@ async fn subscribing_while_a_publisher_runs_at_full_speed_misses_nothing() {
     let mut early = server.client().await;
     let start = subscribe_with(&mut early, "race", json!({})).await;
     let (epoch, from) = (start["epoch"].clone(), start["seq"].as_u64().unwrap());
-    let early = collect_until(early, "race", TOTAL);
+    let early = collect_until(early, "race", from, TOTAL);
     // A second subscriber recovers from the first one's starting point, mid-stream.
     let mut recovering = server.client().await;
     let since = json!({"since": {"epoch": epoch, "seq": from}});
     let confirmation = subscribe_with(&mut recovering, "race", since).await;
     assert_eq!(confirmation["recovered"], true, "{confirmation}");
-    let recovering = collect_until(recovering, "race", TOTAL);
+    let recovering = collect_until(recovering, "race", from, TOTAL);
     let mut late = server.client().await;
     let late_from = subscribe_with(&mut late, "race", json!({})).await["seq"]
         .as_u64()
         .unwrap();
-    let late = collect_until(late, "race", TOTAL);
+    let late = collect_until(late, "race", late_from, TOTAL);
     publishing.await.unwrap();
     for (reader, from) in [(early, from), (recovering, from), (late, late_from)] {
         let expected: Vec<u64> = (from + 1..=TOTAL).collect();

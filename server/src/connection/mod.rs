@@ -1,7 +1,7 @@
 //! One WebSocket connection: frames read from the socket go through its [`Session`]; frames
 //! queued in its [`Outbox`] are written in batches, one flush per batch.
 //!
-//! - [`requests`]: carrying out what the session decided for each frame and user command.
+//! - `requests`: carrying out what the session decided for each frame and user command.
 
 mod requests;
 
