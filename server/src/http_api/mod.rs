@@ -1,7 +1,7 @@
 //! The HTTP API: publish to a channel, list channels, act on a user's connections, health
 //! and metrics.
 //!
-//! - [`streams`]: a channel's history and presence.
+//! - `streams`: a channel's history and presence.
 
 mod streams;
 
