@@ -564,6 +564,7 @@ mod tests {
             ("--client-burst", "0"),
             ("--publish-burst", "0"),
             ("--outbox-max-bytes", "1000"),
+            ("--history-max-bytes", "1000"),
             ("--ws-path", "ws"),
             ("--ws-path", "/api/ws"),
             ("--node-id", ""),

@@ -173,6 +173,8 @@ impl Node {
             member.clone(),
         );
         self.broker.subscribers_changed(channel, change);
+        // Subscribing again only renews the subscription: the member joined already.
+        let joined = change.after > change.before;
         let started = self.open(channel, form, options, opening).await;
         let (first, after) = match started {
             Ok(started) => started,
@@ -185,7 +187,7 @@ impl Node {
             }
         };
         let activation = self.hub.activate(channel, conn, first, after);
-        if let (Activation::Live, Some(member)) = (activation, member) {
+        if let (Activation::Live, Some(member), true) = (activation, member, joined) {
             let join = PresenceChange::Join((*member).clone());
             self.broker
                 .presence_changed(channel, join, options.join_leave);

@@ -86,6 +86,7 @@ impl Config {
         // One message, in its frame with a channel name and seq, must always fit.
         let frame = self.max_message_size.saturating_add(512);
         count("outbox-max-bytes", self.outbox_max_bytes, frame, 1 << 40)?;
+        count("history-max-bytes", self.history_max_bytes, frame, 1 << 40)?;
         let path = &self.ws_path;
         let reserved = ["/healthz", "/metrics", "/api"]
             .iter()
