@@ -155,6 +155,16 @@ pub fn message(channel: &str, seq: u64, time: u64, data: Value) -> String {
     .to_json()
 }
 
+/// The event of a first confirmation without a stream position (the frames of [`subscribed`]).
+pub fn confirmed(channel: &str) -> Event {
+    Event::SubscriptionConfirmed {
+        channel: channel.into(),
+        position: None,
+        recovered: None,
+        recovered_count: 0,
+    }
+}
+
 pub fn pong(time: u64) -> String {
     ServerMessage::Pong(PongPayload {
         time,
