@@ -6,10 +6,12 @@
 //! silent server; `inbound` decodes server frames; `requests` owns the subscription set,
 //! pending requests and the application's commands; `publishes` the confirmed publishes;
 //! `reads` the history and presence requests; `streams` each subscription's stream position,
-//! recovery after a reconnect and live gaps filled from history; `view` is what the caller
+//! recovery after a reconnect and live gaps filled from history; `excluded` the holes this
+//! session's own `exclude_self` publishes leave in them; `view` is what the caller
 //! reads (state, subscriptions, counters, outputs, the next deadline).
 
 mod auth;
+mod excluded;
 mod inbound;
 mod lifecycle;
 mod liveness;
@@ -76,6 +78,9 @@ pub struct ClientSession {
     dedup: Dedup,
     /// Where each confirmed channel of the set is in its stream (kept across reconnects).
     streams: VecMap<Stream>,
+    /// Fire-and-forget publishes with `exclude_self` waiting for the confirmation that says
+    /// which `seq` to skip (see `excluded`).
+    excluded: Vec<(RequestId, String)>,
     /// The page is hidden ([`ClientSession::on_visibility`]): no pings.
     hidden: bool,
     /// The device is offline ([`ClientSession::on_network`]): no reconnect attempts.
@@ -142,6 +147,7 @@ impl ClientSession {
             next_request: 1,
             dedup: Dedup::default(),
             streams: VecMap::default(),
+            excluded: Vec::new(),
             hidden: false,
             offline: false,
             attempt: 0,
@@ -313,6 +319,7 @@ impl ClientSession {
         self.publishes_lost();
         self.reads_dropped();
         self.fills_dropped();
+        self.excluded.clear();
         if let Some(final_reason) = self.refused(&reason) {
             self.close(final_reason);
             return;

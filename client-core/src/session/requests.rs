@@ -10,7 +10,7 @@ use crate::error::ClientError;
 use crate::event::{ConnectionState, Event, Output, RequestId};
 use howl_protocol::client::ChannelPayload;
 use howl_protocol::{
-    validate_channel, ClientMessage, ConfirmationPayload, ErrorPayload, PublishPayload,
+    validate_channel, ClientMessage, ConfirmationPayload, ErrorPayload, PublishPayload, Ref,
     SubscriptionPayload, DEFAULT_CHANNEL,
 };
 use serde_json::Value;
@@ -116,12 +116,13 @@ impl ClientSession {
         self.check_command(channel)?;
         let id = self.ready_id().ok_or(ClientError::NotConnected)?;
         let data = serde_json::value::to_raw_value(&data).expect("a JSON value encodes");
+        let own = self.own_publish_ref(channel, exclude_self);
         let frame = ClientMessage::Publish(PublishPayload {
             id,
             channel: channel.to_owned(),
             data,
             exclude_self,
-            reference: None,
+            reference: own.and_then(|own| i64::try_from(own.0).ok()).map(Ref::Int),
         })
         .to_json();
         let limit = self.config.max_frame_bytes;
@@ -132,6 +133,9 @@ impl ClientSession {
             });
         }
         self.out.push_back(Output::Send(frame));
+        if let Some(own) = own {
+            self.own_publish_sent(own, channel);
+        }
         Ok(())
     }
 

@@ -31,6 +31,21 @@ pub(super) struct Stream {
     position: StreamPosition,
     /// A gap being filled from history.
     fill: Option<Fill>,
+    /// `seq`s after the position of this connection's own publishes with `exclude_self`,
+    /// which the server does not send back (see `excluded`).
+    skip: Vec<u64>,
+}
+
+impl Stream {
+    /// Moves the position past this connection's own messages right after it.
+    fn pass_own(&mut self) {
+        while let Some(i) = self.skip.iter().position(|s| *s == self.position.seq + 1) {
+            self.skip.swap_remove(i);
+            self.position.seq += 1;
+        }
+        let seq = self.position.seq;
+        self.skip.retain(|s| *s > seq);
+    }
 }
 
 /// A `history` request filling a gap, and the live messages held back meanwhile.
@@ -60,7 +75,10 @@ impl ClientSession {
     /// A subscribe of `channel` was confirmed with `p`: the stream's position now, and with
     /// `since` (the position before) whether everything after it follows.
     pub(super) fn confirm_stream(&mut self, channel: &str, p: &ConfirmationPayload) -> Confirmed {
-        let before = self.streams.remove(channel).map(|s| s.position);
+        let (before, mut skip) = match self.streams.remove(channel) {
+            Some(stream) => (Some(stream.position), stream.skip),
+            None => (None, Vec::new()),
+        };
         let (Some(epoch), Some(seq)) = (p.epoch.clone(), p.seq) else {
             // No position: nothing to track, nothing recovered.
             return Confirmed {
@@ -87,7 +105,8 @@ impl ClientSession {
                         || p.recovered.is_none() && since.seq == now.seq) =>
             {
                 confirmed.recovered = Some(true);
-                confirmed.recovered_count = now.seq - since.seq;
+                let own = skip.iter().filter(|s| since.seq < **s && **s <= now.seq);
+                confirmed.recovered_count = now.seq - since.seq - own.count() as u64;
                 since
             }
             Some(since) => {
@@ -96,6 +115,7 @@ impl ClientSession {
                     // A new stream: its numbers say nothing about the old one's.
                     self.dedup.forget(channel);
                 }
+                skip.retain(|s| since.epoch == now.epoch && *s > now.seq);
                 confirmed.gap = Some((since, now.clone()));
                 now
             }
@@ -105,6 +125,7 @@ impl ClientSession {
             Stream {
                 position: start,
                 fill: None,
+                skip,
             },
         );
         confirmed
@@ -130,9 +151,13 @@ impl ClientSession {
             }
             return;
         }
+        let own = stream.skip.contains(&m.seq);
+        stream.pass_own();
         let last = stream.position.seq;
         if m.seq <= last {
-            self.stats.duplicates_dropped += 1;
+            if !own {
+                self.stats.duplicates_dropped += 1;
+            }
         } else if m.seq > last + 1 {
             self.start_fill(m, now);
         } else {
@@ -231,6 +256,7 @@ impl ClientSession {
             return;
         };
         let mut position = stream.position.clone();
+        let mut skip = std::mem::take(&mut stream.skip);
         let resume = fill.held.first().map_or(u64::MAX, |m| m.seq);
         match result {
             Some(r) if r.epoch == position.epoch => {
@@ -247,12 +273,18 @@ impl ClientSession {
                         self.emit_gap(channel, position.clone(), to);
                     }
                     position.seq = h.seq;
-                    self.emit_message(channel, h.seq, h.time, &h.data);
+                    if !skip.contains(&h.seq) {
+                        self.emit_message(channel, h.seq, h.time, &h.data);
+                    }
+                }
+                while skip.contains(&(position.seq + 1)) {
+                    position.seq += 1;
                 }
             }
             Some(r) => {
                 // The stream restarted: the missing messages are gone with the old epoch.
                 self.dedup.forget(channel);
+                skip.clear();
                 let to = StreamPosition {
                     epoch: r.epoch,
                     seq: resume.saturating_sub(1),
@@ -272,9 +304,25 @@ impl ClientSession {
         }
         if let Some(stream) = self.streams.get_mut(channel) {
             stream.position = position;
+            stream.skip = skip;
+            stream.pass_own();
         }
         for m in fill.held {
             self.deliver(m, now);
+        }
+    }
+
+    /// This connection published `seq` to `channel` with `exclude_self`: it will not come
+    /// back, and is no gap.
+    pub(super) fn skip_own(&mut self, channel: &str, seq: u64) {
+        let Some(stream) = self.streams.get_mut(channel) else {
+            return;
+        };
+        if seq > stream.position.seq && !stream.skip.contains(&seq) {
+            stream.skip.push(seq);
+            if stream.fill.is_none() {
+                stream.pass_own();
+            }
         }
     }
 

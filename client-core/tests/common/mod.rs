@@ -2,6 +2,8 @@
 //! and speaks for the server with exact protocol frames.
 #![allow(dead_code)]
 
+pub mod streams;
+
 use howl_client_core::*;
 use howl_protocol::{ChannelMessage, InitialPayload, PongPayload, ServerMessage};
 use serde_json::Value;

@@ -14,7 +14,7 @@ export interface HowlOptions {
   pingIntervalMs?: number;
   /** After a ping, how long the server may stay silent before the connection counts as lost (default 10000). */
   pongTimeoutMs?: number;
-  /** How long subscribe/unsubscribe wait for the server's confirmation (default 10000). */
+  /** How long subscribe/unsubscribe, publish, history and presence wait for the server's answer (default 10000). */
   requestTimeoutMs?: number;
   /** How long opening the socket and receiving the server's `initial` may take (default 10000);
    * with `getToken`, also how long `getToken` may take before each attempt. */
