@@ -206,3 +206,32 @@ fn an_unsubscribed_channel_starts_over() {
     let out = d.frame(&history_result("news", "e1", 14, &[(12, 12)], r));
     assert!(seqs(&out).is_empty(), "the old fill's answer is ignored");
 }
+
+#[test]
+fn too_much_to_hold_back_gives_up_the_fill() {
+    let mut d = subscribed_at(10, 1); // delivered 11
+    history_ref(&d.frame(&msg("news", 13)));
+    let mut out = Vec::new();
+    for s in 14..=1013 {
+        out.extend(d.frame(&msg("news", s)));
+    }
+    // 13..=1012 were held (1,000); 1013 gives up: 12 is lost, everything else flows.
+    assert_eq!(gaps(&out), [(pos("e1", 11), pos("e1", 12))]);
+    assert_eq!(seqs(&out), (13..=1013).collect::<Vec<_>>());
+}
+
+#[test]
+fn extreme_positions_from_a_confused_server_do_not_overflow() {
+    let mut d = Driver::open(config());
+    d.subscribe(Some("news"));
+    d.frame(&confirmation("news", "e1", u64::MAX, None));
+    for s in [5, u64::MAX] {
+        let out = d.frame(&message("news", s, 1, json!(1)));
+        assert!(seqs(&out).is_empty(), "at or below the position");
+    }
+    let max = u64::MAX;
+    let out = d.frame(&format!(
+        r#"{{"type":"history_result","payload":{{"channel":"news","epoch":"e1","seq":{max},"messages":[{{"seq":{max},"time":1,"data":1}}],"ref":1}}}}"#
+    ));
+    assert!(seqs(&out).is_empty());
+}

@@ -39,9 +39,12 @@ pub(super) struct Stream {
 impl Stream {
     /// Moves the position past this connection's own messages right after it.
     fn pass_own(&mut self) {
-        while let Some(i) = self.skip.iter().position(|s| *s == self.position.seq + 1) {
+        while let Some(next) = self.position.seq.checked_add(1) {
+            let Some(i) = self.skip.iter().position(|s| *s == next) else {
+                break;
+            };
             self.skip.swap_remove(i);
-            self.position.seq += 1;
+            self.position.seq = next;
         }
         let seq = self.position.seq;
         self.skip.retain(|s| *s > seq);
@@ -158,7 +161,7 @@ impl ClientSession {
             if !own {
                 self.stats.duplicates_dropped += 1;
             }
-        } else if m.seq > last + 1 {
+        } else if m.seq > last.saturating_add(1) {
             self.start_fill(m, now);
         } else {
             stream.position.seq = m.seq;
@@ -264,7 +267,7 @@ impl ClientSession {
                     if h.seq <= position.seq || h.seq >= resume {
                         continue;
                     }
-                    if h.seq > position.seq + 1 {
+                    if h.seq > position.seq.saturating_add(1) {
                         // The oldest missing ones already left the history.
                         let to = StreamPosition {
                             epoch: position.epoch.clone(),
@@ -277,8 +280,8 @@ impl ClientSession {
                         self.emit_message(channel, h.seq, h.time, &h.data);
                     }
                 }
-                while skip.contains(&(position.seq + 1)) {
-                    position.seq += 1;
+                while let Some(next) = position.seq.checked_add(1).filter(|n| skip.contains(n)) {
+                    position.seq = next;
                 }
             }
             Some(r) => {
@@ -294,7 +297,7 @@ impl ClientSession {
             }
             None => {}
         }
-        if resume != u64::MAX && position.seq + 1 < resume {
+        if resume != u64::MAX && position.seq.saturating_add(1) < resume {
             let to = StreamPosition {
                 epoch: position.epoch.clone(),
                 seq: resume - 1,
