@@ -1,6 +1,7 @@
 //! What the session asks of its caller ([`Output`]) and tells the application ([`Event`]).
 
 use crate::error::{ClientError, CloseReason, LostReason};
+use crate::history::{History, Member, Presence, StreamPosition};
 use crate::token::TokenRequestId;
 use howl_protocol::ErrorPayload;
 use serde_json::Value;
@@ -73,8 +74,9 @@ impl fmt::Display for ConnectionState {
     }
 }
 
-/// Identifies a subscribe, unsubscribe or confirmed publish; its outcome arrives as
-/// [`Event::RequestDone`] (or [`Event::PublishDone`]) with the same id.
+/// Identifies a subscribe, unsubscribe, confirmed publish, history or presence request; its
+/// outcome arrives as [`Event::RequestDone`] (or [`Event::PublishDone`],
+/// [`Event::HistoryDone`], [`Event::PresenceDone`]) with the same id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RequestId(pub u64);
 
@@ -121,10 +123,64 @@ pub enum Event {
         result: Result<PublishAck, ClientError>,
     },
     /// The server confirmed a subscribe of `channel`: the application's, or the session's own
-    /// re-subscription after a reconnect (once per connection).
+    /// re-subscription after a reconnect (once per connection). A re-subscription asks the
+    /// server for every message missed since the last one delivered (`since`): with
+    /// `recovered: Some(true)`, those `recovered_count` messages follow as ordinary
+    /// [`Event::Message`]s before any live one; with `Some(false)` they are lost for good and
+    /// an [`Event::Gap`] follows.
     SubscriptionConfirmed {
         /// The channel.
         channel: String,
+        /// The stream's position when the subscription started (its epoch and last `seq`);
+        /// `None` when the server sent none (the original protocol's channel, older servers).
+        position: Option<StreamPosition>,
+        /// `None` for a first subscription; for a re-subscription, whether every message
+        /// missed while away follows.
+        recovered: Option<bool>,
+        /// How many missed messages follow (0 unless `recovered` is `Some(true)`).
+        recovered_count: u64,
+    },
+    /// Messages of `channel` were lost for good: they could not be recovered after a
+    /// reconnect (the epoch changed, or they fell out of the channel's history), or a gap in
+    /// the live stream could not be filled from history. Delivery goes on after `to`.
+    Gap {
+        /// The channel.
+        channel: String,
+        /// The last position delivered before the gap.
+        from: StreamPosition,
+        /// The position delivery resumes after: every message after `from` up to and
+        /// including `to` is missing (within one epoch, `to.seq - from.seq` messages).
+        to: StreamPosition,
+    },
+    /// A [`crate::ClientSession::history`] request was answered, or failed (for example with
+    /// the server's `not_available` when the channel keeps no history).
+    HistoryDone {
+        /// The id `history` returned.
+        id: RequestId,
+        /// The history, or why there is none.
+        result: Result<History, ClientError>,
+    },
+    /// A [`crate::ClientSession::presence`] request was answered, or failed (`not_available`
+    /// when the channel keeps no presence).
+    PresenceDone {
+        /// The id `presence` returned.
+        id: RequestId,
+        /// Who is subscribed, or why it is not known.
+        result: Result<Presence, ClientError>,
+    },
+    /// Someone subscribed to `channel` (namespaces with `join-leave`).
+    Join {
+        /// The channel.
+        channel: String,
+        /// Who.
+        member: Member,
+    },
+    /// Someone unsubscribed from `channel` (namespaces with `join-leave`).
+    Leave {
+        /// The channel.
+        channel: String,
+        /// Who.
+        member: Member,
     },
     /// The application unsubscribed from `channel` ([`crate::ClientSession::unsubscribe`]):
     /// no more of its messages are delivered.

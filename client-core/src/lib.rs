@@ -4,7 +4,9 @@
 //! client needs to be trustworthy — the `initial`/`connect` handshake, the set of channels the
 //! application wants (re-subscribed after every reconnect), pending subscribe/unsubscribe
 //! requests with timeouts, the ping schedule and dead-connection detection, reconnect backoff
-//! with jitter, and duplicate suppression — but performs no I/O and reads no clock. The caller
+//! with jitter, duplicate suppression, and recovery: each subscription remembers its place in
+//! the channel's stream, a re-subscription after a reconnect asks for every message missed
+//! since, and a gap in the live stream is filled from the channel's history — but performs no I/O and reads no clock. The caller
 //! (the browser SDK in `howl-client-wasm`, or a native tokio client) feeds it inputs and carries
 //! out its outputs:
 //!
@@ -14,7 +16,7 @@
 //!   [`ClientSession::provide_token`] and [`ClientSession::provide_subscription_token`], and the
 //!   commands [`ClientSession::subscribe`], [`ClientSession::unsubscribe`],
 //!   [`ClientSession::publish`], [`ClientSession::publish_confirmed`], [`ClientSession::watch`], [`ClientSession::unwatch`],
-//!   [`ClientSession::disconnect`];
+//!   [`ClientSession::history`], [`ClientSession::presence`], [`ClientSession::disconnect`];
 //! - outputs: [`ClientSession::poll_output`] yields [`Output`]s (open a socket, send a frame, close
 //!   the socket, get a token, or an [`Event`] for the application), and
 //!   [`ClientSession::next_deadline`] says when to call [`ClientSession::tick`] next.
@@ -71,6 +73,7 @@
 //! - [`rng`]: the tiny seedable random generator behind the jitter.
 //! - [`dedup`]: per-channel duplicate suppression by sequence number.
 //! - [`event`]: what the session asks the caller to do and tells the application.
+//! - [`history`]: stream positions, channel history and presence.
 //! - [`error`]: typed errors and the reasons a connection ended.
 //! - [`session`]: the state machine itself.
 
@@ -79,6 +82,7 @@ pub mod config;
 pub mod dedup;
 pub mod error;
 pub mod event;
+pub mod history;
 pub mod rng;
 pub mod session;
 pub mod token;
@@ -88,6 +92,7 @@ pub use backoff::ReconnectPolicy;
 pub use config::ClientConfig;
 pub use error::{ClientError, CloseReason, LostReason};
 pub use event::{ConnectionState, Event, Message, Output, PublishAck, RequestId};
+pub use history::{History, HistoryOptions, Member, Presence, StreamPosition};
 pub use howl_protocol::{ErrorCode, ErrorPayload, DEFAULT_CHANNEL};
 pub use session::{ClientSession, Stats};
 pub use token::{TokenRequestId, TokenSource};

@@ -179,9 +179,7 @@ fn reconnect_restores_every_subscription_and_watch_with_the_new_id() {
     for c in ["news", "wisdom"] {
         assert_eq!(
             d.frame(&subscribed(c)),
-            [Output::Event(Event::SubscriptionConfirmed {
-                channel: c.into()
-            })],
+            [Output::Event(confirmed(c))],
             "re-subscriptions complete no request, and say the channel is subscribed again"
         );
     }

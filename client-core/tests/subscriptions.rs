@@ -294,9 +294,7 @@ fn confirmations_and_unsubscribes_are_reported_per_channel() {
     assert_eq!(
         events(&out),
         [
-            Event::SubscriptionConfirmed {
-                channel: "news".into()
-            },
+            confirmed("news"),
             Event::RequestDone {
                 id: req,
                 result: Ok(())

@@ -18,7 +18,10 @@ use crate::driver::{Completion, Engine};
 use crate::reply::{self, Reply};
 use crate::tokens::TokenCallbacks;
 use crate::{platform, ClientBuilder, Error};
-use howl_client_core::{ClientConfig, ClientSession, ConnectionState, Event, Message, Stats};
+use howl_client_core::{
+    ClientConfig, ClientSession, ConnectionState, Event, History, HistoryOptions, Message,
+    Presence, Stats,
+};
 use serde_json::Value;
 use std::rc::Rc;
 
@@ -205,6 +208,42 @@ impl Client {
     /// Stops [`Client::watch`] notices.
     pub fn unwatch(&self, channel: &str) -> Result<(), Error> {
         Ok(self.engine.input(|s, _| s.unwatch(channel))?)
+    }
+
+    /// Reads `channel`'s history (all of it by default; `options` limits it or asks for what
+    /// came after a position): the stream's position and the messages, oldest first. Fails
+    /// with the server's code (`not_available` when the channel keeps no history,
+    /// `permission_denied`, `broker_unavailable`, …), `timeout` or `closed`. While the client
+    /// is reconnecting the request waits, and is sent once it is back.
+    pub fn history(&self, channel: &str, options: HistoryOptions) -> Reply<History> {
+        let (resolver, reply) = reply::channel();
+        let channel = channel.to_owned();
+        self.engine.read_request(
+            move |s, now| s.history(&channel, options, now),
+            Box::new(move |event| {
+                if let Event::HistoryDone { result, .. } = event {
+                    resolver.resolve(result.clone().map_err(Error::from));
+                }
+            }),
+        );
+        reply
+    }
+
+    /// Who is subscribed to `channel`: their count, and the members unless there are more
+    /// than the namespace lists. Fails like [`Client::history`] (`not_available` when the
+    /// channel keeps no presence).
+    pub fn presence(&self, channel: &str) -> Reply<Presence> {
+        let (resolver, reply) = reply::channel();
+        let channel = channel.to_owned();
+        self.engine.read_request(
+            move |s, now| s.presence(&channel, now),
+            Box::new(move |event| {
+                if let Event::PresenceDone { result, .. } = event {
+                    resolver.resolve(result.clone().map_err(Error::from));
+                }
+            }),
+        );
+        reply
     }
 
     /// Sends `disconnect`, closes the socket with 1000, stops every timer and releases every

@@ -25,13 +25,14 @@ use wasm_bindgen::prelude::*;
 
 mod connect;
 mod events;
+mod history;
 mod options;
 mod subscription;
 mod tokens;
 mod types;
 
 pub use subscription::JsSubscription;
-pub use types::{HowlOptions, PublishOptions};
+pub use types::{HistoryOptions, HowlOptions, PublishOptions};
 
 /// A Howl client for JavaScript (see the `.d.ts` for the full contract).
 #[wasm_bindgen]

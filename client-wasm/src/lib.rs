@@ -24,7 +24,8 @@
 //! - [`builder`]: a client with settings, token callbacks and connect limits
 //!   ([`AbortHandle`]).
 //! - [`js`]: the JavaScript API.
-//! - [`subscription`]: one channel — subscribe, listen, publish with confirmation.
+//! - [`subscription`]: one channel — subscribe, listen, publish with confirmation, history,
+//!   presence, recovery after a reconnect.
 //! - [`reply`]: the future a request resolves.
 //! - [`error`]: the SDK's error type.
 //! - `connect`: waiting for a client to open, with a timeout and an abort (both APIs).
@@ -51,7 +52,8 @@ pub use connect::AbortHandle;
 pub use error::Error;
 pub use howl_client_core::{
     ClientConfig, ClientError, CloseReason, ConnectionState, ErrorCode, ErrorPayload, Event,
-    LostReason, Message, PublishAck, ReconnectPolicy, Stats, TokenSource, DEFAULT_CHANNEL,
+    History, HistoryOptions, LostReason, Member, Message, Presence, PublishAck, ReconnectPolicy,
+    Stats, StreamPosition, TokenSource, DEFAULT_CHANNEL,
 };
 pub use reply::Reply;
-pub use subscription::{ListenerGuard, Subscription};
+pub use subscription::{ListenerGuard, SubscribedInfo, Subscription};

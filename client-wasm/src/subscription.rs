@@ -1,5 +1,11 @@
 //! [`Subscription`]: one channel of a [`Client`] — subscribe, listen, publish with the
-//! server's confirmation — and [`ListenerGuard`], which removes a listener when dropped.
+//! server's confirmation, read its history and presence — and [`ListenerGuard`], which
+//! removes a listener when dropped.
+//!
+//! After a reconnect the client re-subscribes with the position of the last message it
+//! delivered, and the server replays what was published meanwhile (see
+//! [`Subscription::on_subscribed`]); gaps in the live stream are filled from history. What
+//! cannot be recovered is reported to [`Subscription::on_gap`].
 //!
 //! ```no_run
 //! # async fn demo(client: howl_client_wasm::Client) -> Result<(), howl_client_wasm::Error> {
@@ -14,7 +20,10 @@
 
 use crate::reply::{self, Reply};
 use crate::{Client, Error, ListenerId};
-use howl_client_core::{ClientError, Event, Message, PublishAck};
+use howl_client_core::{
+    ClientError, Event, History, HistoryOptions, Member, Message, Presence, PublishAck,
+    StreamPosition,
+};
 use serde_json::Value;
 
 /// One channel of a [`Client`]. Cheap to clone; any number may exist for one channel (they
@@ -23,6 +32,19 @@ use serde_json::Value;
 pub struct Subscription {
     client: Client,
     channel: String,
+}
+
+/// What [`Subscription::on_subscribed`] reports about a (re-)subscription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscribedInfo {
+    /// The stream's position when the subscription started (`None` for a channel the server
+    /// subscribed, or a server that sent none).
+    pub position: Option<StreamPosition>,
+    /// A re-subscription after a reconnect that recovered every message missed while away
+    /// (they follow as ordinary messages, before any live one).
+    pub recovered: bool,
+    /// How many missed messages follow (0 unless `recovered`).
+    pub recovered_count: u64,
 }
 
 /// Removes its listener when dropped; [`ListenerGuard::keep`] keeps it for the client's life.
@@ -126,16 +148,59 @@ impl Subscription {
         })
     }
 
+    /// Reads the channel's history (see [`Client::history`]).
+    pub fn history(&self, options: HistoryOptions) -> Reply<History> {
+        self.client.history(&self.channel, options)
+    }
+
+    /// Who is subscribed to the channel (see [`Client::presence`]).
+    pub fn presence(&self) -> Reply<Presence> {
+        self.client.presence(&self.channel)
+    }
+
     /// Calls `f` whenever the channel becomes subscribed: confirmed by the server (again
-    /// after every reconnect), or subscribed by the server itself.
-    pub fn on_subscribed(&self, mut f: impl FnMut() + 'static) -> ListenerGuard {
+    /// after every reconnect, saying what was recovered), or subscribed by the server itself.
+    pub fn on_subscribed(&self, mut f: impl FnMut(&SubscribedInfo) + 'static) -> ListenerGuard {
+        let channel = self.channel.clone();
+        self.listen(move |e| {
+            if let Some(info) = subscribed_info(e, &channel) {
+                f(&info)
+            }
+        })
+    }
+
+    /// Calls `f` with `(from, to)` when messages of this channel were lost for good: every
+    /// message after `from` up to and including `to` (a re-subscription that could not
+    /// recover them, or a live gap that history could not fill).
+    pub fn on_gap(
+        &self,
+        mut f: impl FnMut(&StreamPosition, &StreamPosition) + 'static,
+    ) -> ListenerGuard {
         let channel = self.channel.clone();
         self.listen(move |e| match e {
-            Event::SubscriptionConfirmed { channel: c } | Event::Subscribed { channel: c }
-                if *c == channel =>
-            {
-                f()
-            }
+            Event::Gap {
+                channel: c,
+                from,
+                to,
+            } if *c == channel => f(from, to),
+            _ => {}
+        })
+    }
+
+    /// Calls `f` when someone subscribes to the channel (namespaces with `join-leave`).
+    pub fn on_join(&self, mut f: impl FnMut(&Member) + 'static) -> ListenerGuard {
+        let channel = self.channel.clone();
+        self.listen(move |e| match e {
+            Event::Join { channel: c, member } if *c == channel => f(member),
+            _ => {}
+        })
+    }
+
+    /// Calls `f` when someone unsubscribes from the channel (namespaces with `join-leave`).
+    pub fn on_leave(&self, mut f: impl FnMut(&Member) + 'static) -> ListenerGuard {
+        let channel = self.channel.clone();
+        self.listen(move |e| match e {
+            Event::Leave { channel: c, member } if *c == channel => f(member),
             _ => {}
         })
     }
@@ -170,6 +235,28 @@ impl Subscription {
             id: Some(self.client.on_event(f)),
             client: self.client.clone(),
         }
+    }
+}
+
+/// What `event` says about `channel` becoming subscribed, if it does.
+pub(crate) fn subscribed_info(event: &Event, channel: &str) -> Option<SubscribedInfo> {
+    match event {
+        Event::SubscriptionConfirmed {
+            channel: c,
+            position,
+            recovered,
+            recovered_count,
+        } if c == channel => Some(SubscribedInfo {
+            position: position.clone(),
+            recovered: *recovered == Some(true),
+            recovered_count: *recovered_count,
+        }),
+        Event::Subscribed { channel: c } if c == channel => Some(SubscribedInfo {
+            position: None,
+            recovered: false,
+            recovered_count: 0,
+        }),
+        _ => None,
     }
 }
 

@@ -11,21 +11,26 @@
 //!   SDK test page.
 //! - [`sdk_page`]: driving the SDK test page: clients, their promises, what they recorded.
 //! - [`token_endpoint`]: an HTTP endpoint minting tokens for a page's `getToken`.
+//! - [`proxy`]: a TCP forwarder a test cuts and restores, to take a browser's connection away
+//!   while the server keeps running.
 //! - [`wait`] (from `howl-testkit`): waiting on conditions with timeouts (never fixed sleeps).
 //!
 //! Tests of the SDK are in `tests/sdk.rs` and, for secured mode (tokens), `tests/sdk_auth.rs`;
+//! recovery after a reconnect, history and presence in `tests/sdk_recovery.rs`;
 //! the SDK as an npm package (its tarball in the examples' Vite and esbuild builds) in
 //! `tests/examples.rs`;
 //! other browser tests (the web UI) add their own files beside them and reuse these modules.
 
 pub mod browser;
 pub mod chromedriver;
+pub mod proxy;
 pub mod sdk_page;
 pub mod site;
 pub mod token_endpoint;
 
 pub use browser::Browser;
 pub use howl_testkit::{wait, ThreadedServer, WAIT};
+pub use proxy::CutProxy;
 pub use site::Site;
 
 /// The repository root.

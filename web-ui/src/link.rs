@@ -211,6 +211,15 @@ fn apply(state: AppState, event: &Event, view: &View) {
         // server ends may leave the set.
         Event::Subscribed { .. } => {}
         Event::Unsubscribed { .. } => set_subscriptions(state, view.subscriptions()),
+        // The SDK recovers missed messages after a reconnect; say so when it could not.
+        Event::Gap { channel, .. } => state.last_problem.set(Some(format!(
+            "Some messages of {channel} were lost while reconnecting"
+        ))),
+        // The demo reads no history or presence, and its channels announce no joins.
+        Event::HistoryDone { .. }
+        | Event::PresenceDone { .. }
+        | Event::Join { .. }
+        | Event::Leave { .. } => {}
     }
 }
 

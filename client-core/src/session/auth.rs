@@ -130,7 +130,7 @@ impl ClientSession {
             }
             Err(reason) => {
                 self.channels.remove(&channel);
-                self.dedup.forget(&channel);
+                self.forget_stream(&channel);
                 let error = ClientError::TokenUnavailable(reason);
                 for request in self.take_requests(Kind::Subscribe, &channel) {
                     self.finish(request, Err(error.clone()));

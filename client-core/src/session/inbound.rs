@@ -4,10 +4,8 @@
 
 use super::requests::Kind;
 use super::{ClientSession, Conn};
-use crate::dedup::Verdict;
-use crate::event::{Event, Message};
-use howl_protocol::{decode_server, ChannelMessage, ErrorCode, ServerMessage};
-use serde_json::Value;
+use crate::event::Event;
+use howl_protocol::{decode_server, ErrorCode, ServerMessage};
 
 impl ClientSession {
     /// A text frame arrived on the current socket. Any frame proves the server is alive.
@@ -39,17 +37,19 @@ impl ClientSession {
         }
         match msg {
             ServerMessage::Initial(_) => self.stats.unexpected_ignored += 1,
-            ServerMessage::SubscribeConfirmation(p) => {
-                self.on_confirmation(Kind::Subscribe, p.channel)
-            }
-            ServerMessage::UnsubscribeConfirmation(p) => {
-                self.on_confirmation(Kind::Unsubscribe, p.channel)
-            }
+            ServerMessage::SubscribeConfirmation(p) => self.on_confirmation(Kind::Subscribe, p),
+            ServerMessage::UnsubscribeConfirmation(p) => self.on_confirmation(Kind::Unsubscribe, p),
             // This session always subscribes by name, so the original protocol's
             // `wisdom_distribution` is unexpected here.
             ServerMessage::WisdomDistribution(_) => self.stats.unexpected_ignored += 1,
             ServerMessage::PublishConfirmation(p) => self.on_publish_confirmation(p),
-            ServerMessage::Message(m) => self.deliver(m),
+            ServerMessage::Message(m) => {
+                if self.is_subscribed(&m.channel) {
+                    self.deliver(m, now);
+                } else {
+                    self.stats.unsolicited_dropped += 1;
+                }
+            }
             ServerMessage::ChannelStatus(s) => {
                 if self.watches.contains_key(&s.channel) {
                     self.emit(Event::ChannelStatus {
@@ -62,7 +62,8 @@ impl ClientSession {
             }
             ServerMessage::Pong(p) => self.on_pong(p.time, now),
             ServerMessage::Error(p) => {
-                if let Some(p) = self.on_publish_error(p) {
+                let p = self.on_publish_error(p);
+                if let Some(p) = p.and_then(|p| self.on_read_error(p, now)) {
                     self.on_error(p);
                 }
             }
@@ -79,36 +80,28 @@ impl ClientSession {
                 // it dropped leaves the set too, so a reconnect does not join it again.
                 let by_client = self.channels.remove(&p.channel).is_some();
                 if by_server || by_client {
-                    self.dedup.forget(&p.channel);
+                    self.forget_stream(&p.channel);
                     self.emit(Event::Unsubscribed { channel: p.channel });
                 } else {
                     self.stats.unexpected_ignored += 1;
                 }
             }
-            ServerMessage::HistoryResult(_)
-            | ServerMessage::PresenceResult(_)
-            | ServerMessage::Join(_)
-            | ServerMessage::Leave(_) => self.stats.unexpected_ignored += 1,
+            ServerMessage::HistoryResult(r) => self.on_history_result(r, now),
+            ServerMessage::PresenceResult(r) => self.on_presence_result(r),
+            ServerMessage::Join(e) if self.is_subscribed(&e.channel) => self.emit(Event::Join {
+                channel: e.channel,
+                member: e.member.into(),
+            }),
+            ServerMessage::Leave(e) if self.is_subscribed(&e.channel) => self.emit(Event::Leave {
+                channel: e.channel,
+                member: e.member.into(),
+            }),
+            ServerMessage::Join(_) | ServerMessage::Leave(_) => self.stats.unexpected_ignored += 1,
         }
     }
 
-    fn deliver(&mut self, m: ChannelMessage) {
-        if !self.channels.contains_key(&m.channel) && !self.server_channels.contains_key(&m.channel)
-        {
-            self.stats.unsolicited_dropped += 1;
-            return;
-        }
-        if self.dedup.admit(&m.channel, m.seq, m.time) == Verdict::Duplicate {
-            self.stats.duplicates_dropped += 1;
-            return;
-        }
-        // The frame was valid JSON, so its data parses.
-        let data = serde_json::from_str::<Value>(m.data.get()).unwrap_or(Value::Null);
-        self.emit(Event::Message(Message {
-            channel: m.channel,
-            data,
-            seq: m.seq,
-            time: m.time,
-        }));
+    /// Whether `channel` is in the subscription set or the server subscribed it.
+    fn is_subscribed(&self, channel: &str) -> bool {
+        self.channels.contains_key(channel) || self.server_channels.contains_key(channel)
     }
 }

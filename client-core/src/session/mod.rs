@@ -4,15 +4,21 @@
 //! backoff, disconnect) and timers; `auth` gets connection and subscription tokens, renews
 //! the connection token and handles the server's refusals; `liveness` pings and notices a
 //! silent server; `inbound` decodes server frames; `requests` owns the subscription set,
-//! pending requests and the application's commands; `view` is what the caller reads (state,
-//! subscriptions, counters, outputs, the next deadline).
+//! pending requests and the application's commands; `publishes` the confirmed publishes;
+//! `reads` the history and presence requests; `streams` each subscription's stream position,
+//! recovery after a reconnect and live gaps filled from history; `excluded` the holes this
+//! session's own `exclude_self` publishes leave in them; `view` is what the caller
+//! reads (state, subscriptions, counters, outputs, the next deadline).
 
 mod auth;
+mod excluded;
 mod inbound;
 mod lifecycle;
 mod liveness;
 mod publishes;
+mod reads;
 mod requests;
+mod streams;
 mod view;
 
 use crate::dedup::Dedup;
@@ -27,9 +33,11 @@ use howl_protocol::close;
 use howl_protocol::{ClientMessage, ConnectPayload, ErrorCode, IdPayload};
 use liveness::Live;
 use publishes::Publish;
+use reads::Read;
 use requests::Request;
 use std::collections::VecDeque;
 use std::fmt;
+use streams::Stream;
 pub use view::Stats;
 
 /// The current socket, if any.
@@ -64,8 +72,15 @@ pub struct ClientSession {
     requests: Vec<Request>,
     /// Confirmed publishes, queued or waiting for their answer, oldest first.
     publishes: Vec<Publish>,
+    /// History and presence reads, queued or waiting for their answer, oldest first.
+    reads: Vec<Read>,
     next_request: u64,
     dedup: Dedup,
+    /// Where each confirmed channel of the set is in its stream (kept across reconnects).
+    streams: VecMap<Stream>,
+    /// Fire-and-forget publishes with `exclude_self` waiting for the confirmation that says
+    /// which `seq` to skip (see `excluded`).
+    excluded: Vec<(RequestId, String)>,
     /// The page is hidden ([`ClientSession::on_visibility`]): no pings.
     hidden: bool,
     /// The device is offline ([`ClientSession::on_network`]): no reconnect attempts.
@@ -100,6 +115,8 @@ impl fmt::Debug for ClientSession {
             .field("watches", &self.watches)
             .field("requests", &self.requests)
             .field("publishes", &self.publishes.len())
+            .field("reads", &self.reads)
+            .field("streams", &self.streams)
             .field("attempt", &self.attempt)
             .field("reconnect_at", &self.reconnect_at)
             .field("hidden", &self.hidden)
@@ -126,8 +143,11 @@ impl ClientSession {
             watches: VecMap::default(),
             requests: Vec::new(),
             publishes: Vec::new(),
+            reads: Vec::new(),
             next_request: 1,
             dedup: Dedup::default(),
+            streams: VecMap::default(),
+            excluded: Vec::new(),
             hidden: false,
             offline: false,
             attempt: 0,
@@ -174,6 +194,8 @@ impl ClientSession {
     pub fn tick(&mut self, now: u64) {
         self.expire_requests(now);
         self.expire_publishes(now);
+        self.expire_reads(now);
+        self.expire_fills(now);
         match &mut self.conn {
             Conn::None => {}
             Conn::FetchingToken { deadline, .. } => {
@@ -220,6 +242,7 @@ impl ClientSession {
         self.channels.clear();
         self.watches.clear();
         self.dedup.clear();
+        self.streams.clear();
         self.close(CloseReason::Disconnected);
     }
 
@@ -282,6 +305,7 @@ impl ClientSession {
         self.attempt = 0;
         self.set_state(ConnectionState::Open);
         self.flush_publishes();
+        self.flush_reads();
     }
 
     /// The current connection is gone (its socket is closed or being closed, or it never
@@ -293,6 +317,9 @@ impl ClientSession {
             .push_back(Output::Event(Event::ConnectionLost(reason.clone())));
         self.connection_dropped();
         self.publishes_lost();
+        self.reads_dropped();
+        self.fills_dropped();
+        self.excluded.clear();
         if let Some(final_reason) = self.refused(&reason) {
             self.close(final_reason);
             return;
@@ -331,6 +358,8 @@ impl ClientSession {
             self.finish(request, Err(ClientError::Closed));
         }
         self.fail_publishes(&ClientError::Closed);
+        self.fail_reads(&ClientError::Closed);
+        self.fills_dropped();
         for confirmed in self.channels.values_mut() {
             *confirmed = false;
         }

@@ -177,12 +177,18 @@ impl ClientSession {
     /// A `publish_confirmation`: settles the publish whose `ref` it echoes.
     pub(super) fn on_publish_confirmation(&mut self, confirmation: PublishConfirmation) {
         match self.take_publish(confirmation.reference.as_ref()) {
-            Some(publish) => self.emit(Event::PublishDone {
-                id: publish.id,
-                result: Ok(PublishAck {
-                    seq: confirmation.seq,
-                }),
-            }),
+            Some(publish) => {
+                if publish.exclude_self {
+                    self.skip_own(&confirmation.channel, confirmation.seq);
+                }
+                self.emit(Event::PublishDone {
+                    id: publish.id,
+                    result: Ok(PublishAck {
+                        seq: confirmation.seq,
+                    }),
+                })
+            }
+            None if self.on_own_confirmation(&confirmation) => {}
             None => self.stats.unexpected_ignored += 1,
         }
     }
@@ -191,6 +197,7 @@ impl ClientSession {
     /// is handed back.
     pub(super) fn on_publish_error(&mut self, payload: ErrorPayload) -> Option<ErrorPayload> {
         let Some(publish) = self.take_publish(payload.reference.as_ref()) else {
+            self.on_own_error(payload.reference.as_ref());
             return Some(payload);
         };
         self.emit(Event::PublishDone {

@@ -10,8 +10,8 @@ use crate::error::ClientError;
 use crate::event::{ConnectionState, Event, Output, RequestId};
 use howl_protocol::client::ChannelPayload;
 use howl_protocol::{
-    validate_channel, ClientMessage, ErrorPayload, PublishPayload, SubscriptionPayload,
-    DEFAULT_CHANNEL,
+    validate_channel, ClientMessage, ConfirmationPayload, ErrorPayload, PublishPayload, Ref,
+    SubscriptionPayload, DEFAULT_CHANNEL,
 };
 use serde_json::Value;
 
@@ -83,7 +83,7 @@ impl ClientSession {
                 channel: channel.to_owned(),
             });
         }
-        self.dedup.forget(channel);
+        self.forget_stream(channel);
         // Waiting for its subscription token: the server has not heard of it yet.
         let never_sent = self.forget_subscription_token(channel);
         if !self.is_ready() || never_sent {
@@ -116,12 +116,13 @@ impl ClientSession {
         self.check_command(channel)?;
         let id = self.ready_id().ok_or(ClientError::NotConnected)?;
         let data = serde_json::value::to_raw_value(&data).expect("a JSON value encodes");
+        let own = self.own_publish_ref(channel, exclude_self);
         let frame = ClientMessage::Publish(PublishPayload {
             id,
             channel: channel.to_owned(),
             data,
             exclude_self,
-            reference: None,
+            reference: own.and_then(|own| i64::try_from(own.0).ok()).map(Ref::Int),
         })
         .to_json();
         let limit = self.config.max_frame_bytes;
@@ -132,6 +133,9 @@ impl ClientSession {
             });
         }
         self.out.push_back(Output::Send(frame));
+        if let Some(own) = own {
+            self.own_publish_sent(own, channel);
+        }
         Ok(())
     }
 
@@ -210,18 +214,24 @@ impl ClientSession {
 
     /// A `subscribe_confirmation` or `unsubscribe_confirmation`. Without an echoed channel
     /// (an old server) it answers the oldest pending request of its kind.
-    pub(super) fn on_confirmation(&mut self, kind: Kind, channel: Option<String>) {
-        let Some(channel) = channel.or_else(|| self.oldest_pending(kind)) else {
+    /// A first confirmation of a channel in the set records its stream position and reports
+    /// what its re-subscription recovered.
+    pub(super) fn on_confirmation(&mut self, kind: Kind, p: ConfirmationPayload) {
+        let Some(channel) = p.channel.clone().or_else(|| self.oldest_pending(kind)) else {
             self.stats.unexpected_ignored += 1;
             return;
         };
-        if kind == Kind::Subscribe {
-            if let Some(confirmed) = self.channels.get_mut(&channel) {
-                if !std::mem::replace(confirmed, true) {
-                    self.emit(Event::SubscriptionConfirmed {
-                        channel: channel.clone(),
-                    });
-                }
+        if kind == Kind::Subscribe && self.channels.get(&channel) == Some(&false) {
+            self.channels.insert(&channel, true);
+            let confirmed = self.confirm_stream(&channel, &p);
+            self.emit(Event::SubscriptionConfirmed {
+                channel: channel.clone(),
+                position: confirmed.position,
+                recovered: confirmed.recovered,
+                recovered_count: confirmed.recovered_count,
+            });
+            if let Some((from, to)) = confirmed.gap {
+                self.emit_gap(&channel, from, to);
             }
         }
         let matched = self.take_requests(kind, &channel);
@@ -252,7 +262,7 @@ impl ClientSession {
                 if !matched.is_empty() {
                     if kind == Kind::Subscribe {
                         self.channels.remove(&channel);
-                        self.dedup.forget(&channel);
+                        self.forget_stream(&channel);
                     }
                     let error = ClientError::Server {
                         code: payload.code,
@@ -285,7 +295,7 @@ impl ClientSession {
                 && self.channels.get(&request.channel) == Some(&false)
             {
                 self.channels.remove(&request.channel);
-                self.dedup.forget(&request.channel);
+                self.forget_stream(&request.channel);
                 if self.is_ready() && !self.forget_subscription_token(&request.channel) {
                     self.send_subscription(Kind::Unsubscribe, &request.channel, None);
                 }
@@ -353,7 +363,10 @@ impl ClientSession {
             id: self.id.clone().unwrap_or_default(),
             channel: Some(channel.to_owned()),
             token,
-            since: None,
+            since: match kind {
+                Kind::Subscribe => self.since(channel),
+                Kind::Unsubscribe => None,
+            },
             reference: None,
         };
         self.send(match kind {

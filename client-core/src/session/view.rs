@@ -23,6 +23,8 @@ pub struct Stats {
     pub reconnects: u64,
     /// `refresh` frames sent (connection tokens renewed without reconnecting).
     pub refreshes: u64,
+    /// Losses reported as [`crate::Event::Gap`].
+    pub gaps: u64,
 }
 
 impl ClientSession {
@@ -97,6 +99,8 @@ impl ClientSession {
         }
         deadlines.extend(self.requests.iter().map(|r| Some(r.deadline)));
         deadlines.push(self.publish_deadline());
+        deadlines.push(self.read_deadline());
+        deadlines.push(self.fill_deadline());
         deadlines.into_iter().flatten().min()
     }
 }

@@ -2,6 +2,8 @@
 //! and speaks for the server with exact protocol frames.
 #![allow(dead_code)]
 
+pub mod streams;
+
 use howl_client_core::*;
 use howl_protocol::{ChannelMessage, InitialPayload, PongPayload, ServerMessage};
 use serde_json::Value;
@@ -153,6 +155,16 @@ pub fn message(channel: &str, seq: u64, time: u64, data: Value) -> String {
         data: serde_json::value::to_raw_value(&data).unwrap(),
     })
     .to_json()
+}
+
+/// The event of a first confirmation without a stream position (the frames of [`subscribed`]).
+pub fn confirmed(channel: &str) -> Event {
+    Event::SubscriptionConfirmed {
+        channel: channel.into(),
+        position: None,
+        recovered: None,
+        recovered_count: 0,
+    }
 }
 
 pub fn pong(time: u64) -> String {

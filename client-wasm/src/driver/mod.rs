@@ -34,6 +34,10 @@ pub(crate) type Completion = Box<dyn FnOnce(Result<(), Error>)>;
 /// A callback waiting for a publish's answer.
 pub(crate) type PublishCompletion = Box<dyn FnOnce(Result<PublishAck, Error>)>;
 
+/// A callback waiting for a read's answer: the [`Event::HistoryDone`] or
+/// [`Event::PresenceDone`] that settles it.
+pub(crate) type ReadCompletion = Box<dyn FnOnce(&Event)>;
+
 /// A listener's callback.
 pub(crate) type Callback = Box<dyn FnMut(&Event)>;
 
@@ -61,6 +65,7 @@ struct Core {
     // Few at a time: a Vec keeps the wasm smaller than a map would.
     waiters: Vec<(RequestId, Completion)>,
     publish_waiters: Vec<(RequestId, PublishCompletion)>,
+    read_waiters: Vec<(RequestId, ReadCompletion)>,
     open_waiters: Vec<Completion>,
     /// The page's visibility and network listeners (none outside a window).
     page: Option<PageListeners>,
@@ -83,6 +88,7 @@ impl Engine {
                 timer_callback: None,
                 waiters: Vec::new(),
                 publish_waiters: Vec::new(),
+                read_waiters: Vec::new(),
                 open_waiters: Vec::new(),
                 page: None,
                 keep_alive: None,
@@ -151,6 +157,21 @@ impl Engine {
             let mut core = self.core.borrow_mut();
             let id = f(&mut core.session, platform::now_ms());
             core.publish_waiters.push((id, done));
+        }
+        self.pump();
+    }
+
+    /// Starts a history or presence read and calls `done` with the event that answers it
+    /// (registered before the session's events are delivered, like [`Engine::request`]).
+    pub(crate) fn read_request(
+        self: &Rc<Self>,
+        f: impl FnOnce(&mut ClientSession, u64) -> RequestId,
+        done: ReadCompletion,
+    ) {
+        {
+            let mut core = self.core.borrow_mut();
+            let id = f(&mut core.session, platform::now_ms());
+            core.read_waiters.push((id, done));
         }
         self.pump();
     }
@@ -299,6 +320,16 @@ impl Engine {
                     done(result.clone().map_err(Error::from));
                 }
             }
+            Event::HistoryDone { id, .. } | Event::PresenceDone { id, .. } => {
+                let waiter = {
+                    let mut core = self.core.borrow_mut();
+                    let index = core.read_waiters.iter().position(|(i, _)| i == id);
+                    index.map(|index| core.read_waiters.remove(index).1)
+                };
+                if let Some(done) = waiter {
+                    done(event);
+                }
+            }
             Event::StateChanged(ConnectionState::Open) => {
                 let waiters = std::mem::take(&mut self.core.borrow_mut().open_waiters);
                 for done in waiters {
@@ -345,12 +376,16 @@ impl Engine {
                 std::mem::take(&mut core.waiters),
                 std::mem::take(&mut core.open_waiters),
                 core.keep_alive.take(),
-                (core.page.take(), std::mem::take(&mut core.publish_waiters)),
+                (
+                    core.page.take(),
+                    std::mem::take(&mut core.publish_waiters),
+                    std::mem::take(&mut core.read_waiters),
+                ),
             )
         };
         drop((socket, timeout, timer_callback, tokens, page.0));
         // Requests still waiting were already rejected by the session; these never will be.
-        drop((waiters, open_waiters, page.1));
+        drop((waiters, open_waiters, page.1, page.2));
         let listeners = std::mem::take(&mut *self.listeners.borrow_mut());
         for (_, listener) in &listeners {
             listener.active.set(false);

@@ -27,6 +27,21 @@ pub(crate) fn listen(
     })
 }
 
+/// [`listen`] for listeners called with two arguments.
+pub(crate) fn listen2(
+    client: &Client,
+    callback: Function,
+    convert: impl Fn(&Event) -> Option<(JsValue, JsValue)> + 'static,
+) -> ListenerId {
+    client.on_event(move |event| {
+        if let Some((first, second)) = convert(event) {
+            if let Err(e) = callback.call2(&JsValue::NULL, &first, &second) {
+                crate::platform::console_error("howl: a listener threw", &e);
+            }
+        }
+    })
+}
+
 /// A JS function that removes listener `id` of `client`.
 pub(crate) fn off_function(client: &Client, id: ListenerId) -> Function {
     let client = client.clone();

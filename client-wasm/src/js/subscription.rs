@@ -1,15 +1,26 @@
 //! The JavaScript `Subscription` class: `client.channel(name)`.
 
-use super::events::{listen, object, off_function, unknown_event};
-use super::{message_to_js, options, promise, to_js_error, to_json, PublishOptions};
-use crate::subscription::channel_error;
+use super::events::{listen, listen2, object, off_function, unknown_event};
+use super::history::{self, gap_to_js, member_to_js, subscribed_to_js};
+use super::{
+    message_to_js, options, promise, to_js_error, to_json, HistoryOptions, PublishOptions,
+};
+use crate::subscription::{channel_error, subscribed_info};
 use crate::Subscription;
 use howl_client_core::Event;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
 /// The names `Subscription.on` accepts.
-const EVENTS: [&str; 4] = ["message", "subscribed", "unsubscribed", "error"];
+const EVENTS: [&str; 7] = [
+    "message",
+    "subscribed",
+    "unsubscribed",
+    "error",
+    "gap",
+    "join",
+    "leave",
+];
 
 /// One channel of a `HowlClient` (see the `.d.ts` for the typed `on` overloads).
 #[wasm_bindgen(js_name = Subscription)]
@@ -79,8 +90,41 @@ impl JsSubscription {
         })
     }
 
-    /// Calls `listener` for `event` ("message", "subscribed", "unsubscribed" or "error") of
-    /// this channel; returns a function that removes it.
+    /// Reads the channel's history: resolves with `{epoch, seq, messages}` (the stream's
+    /// position and the messages, oldest first); `options` is `{limit?, since?: {epoch,
+    /// seq}}`. Rejects with a `HowlError` ("not_available" when the channel keeps no history,
+    /// "permission_denied", "broker_unavailable", "timeout", "closed", "invalid_options", …).
+    /// While the client is reconnecting the request waits and is sent once it is back.
+    #[wasm_bindgen(unchecked_return_type = "Promise<HowlHistory>")]
+    pub fn history(&self, options: Option<HistoryOptions>) -> Promise {
+        let options = match history::parse_options(options.map(JsValue::from).as_ref()) {
+            Ok(options) => options,
+            Err(e) => return Promise::reject(&to_js_error(&e)),
+        };
+        let reply = self.inner.history(options);
+        promise(move |done| {
+            wasm_bindgen_futures::spawn_local(async move {
+                done(reply.await.map(|h| history::history_to_js(&h)))
+            })
+        })
+    }
+
+    /// Who is subscribed to the channel: resolves with `{count, members}` (`members` null
+    /// when there are more than the namespace lists). Rejects like `history` ("not_available"
+    /// when the channel keeps no presence).
+    #[wasm_bindgen(unchecked_return_type = "Promise<HowlPresence>")]
+    pub fn presence(&self) -> Promise {
+        let reply = self.inner.presence();
+        promise(move |done| {
+            wasm_bindgen_futures::spawn_local(async move {
+                done(reply.await.map(|p| history::presence_to_js(&p)))
+            })
+        })
+    }
+
+    /// Calls `listener` for `event` of this channel ("message", "subscribed" — with the
+    /// channel and `{recovered, recoveredCount, epoch, seq}` —, "unsubscribed", "error",
+    /// "gap", "join" or "leave"); returns a function that removes it.
     #[wasm_bindgen(unchecked_return_type = "() => void")]
     pub fn on(
         &self,
@@ -94,12 +138,24 @@ impl JsSubscription {
                 Event::Message(m) if m.channel == channel => Some(message_to_js(m)),
                 _ => None,
             }),
-            "subscribed" => listen(client, listener, move |e| match e {
-                Event::SubscriptionConfirmed { channel: c } | Event::Subscribed { channel: c }
-                    if *c == channel =>
-                {
-                    Some(JsValue::from_str(c))
-                }
+            "subscribed" => listen2(client, listener, move |e| {
+                subscribed_info(e, &channel)
+                    .map(|info| (JsValue::from_str(&channel), subscribed_to_js(&info)))
+            }),
+            "gap" => listen(client, listener, move |e| match e {
+                Event::Gap {
+                    channel: c,
+                    from,
+                    to,
+                } if *c == channel => Some(gap_to_js(c, from, to)),
+                _ => None,
+            }),
+            "join" => listen(client, listener, move |e| match e {
+                Event::Join { channel: c, member } if *c == channel => Some(member_to_js(member)),
+                _ => None,
+            }),
+            "leave" => listen(client, listener, move |e| match e {
+                Event::Leave { channel: c, member } if *c == channel => Some(member_to_js(member)),
                 _ => None,
             }),
             "unsubscribed" => listen(client, listener, move |e| match e {

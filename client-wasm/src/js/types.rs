@@ -14,7 +14,7 @@ export interface HowlOptions {
   pingIntervalMs?: number;
   /** After a ping, how long the server may stay silent before the connection counts as lost (default 10000). */
   pongTimeoutMs?: number;
-  /** How long subscribe/unsubscribe wait for the server's confirmation (default 10000). */
+  /** How long subscribe/unsubscribe, publish, history and presence wait for the server's answer (default 10000). */
   requestTimeoutMs?: number;
   /** How long opening the socket and receiving the server's `initial` may take (default 10000);
    * with `getToken`, also how long `getToken` may take before each attempt. */
@@ -88,7 +88,77 @@ export interface HowlError extends Error {
 export type HowlClientEventName = "state" | "connecting" | "connected" | "disconnected" | "error";
 
 /** Names of `Subscription.on` events. */
-export type SubscriptionEventName = "message" | "subscribed" | "unsubscribed" | "error";
+export type SubscriptionEventName =
+  "message" | "subscribed" | "unsubscribed" | "error" | "gap" | "join" | "leave";
+
+/** A place in a channel's stream: message `seq` of stream `epoch`. `seq` grows by one per
+ * message within an epoch; a new epoch (server restart, history evicted or expired) means
+ * what came before can no longer be recovered. */
+export interface HowlPosition {
+  epoch: string;
+  seq: number;
+}
+
+/** The second argument of a "subscribed" listener. */
+export interface HowlSubscribedInfo {
+  /** True for a re-subscription after a reconnect that recovered every message missed while
+   * away: they follow as ordinary "message" events, in order, before any live one. False for
+   * a first subscription, or when the missed messages were lost (a "gap" event follows). */
+  recovered: boolean;
+  /** How many missed messages follow (0 unless `recovered`). */
+  recoveredCount: number;
+  /** The stream's epoch when the subscription started (null: the server sent no position). */
+  epoch: string | null;
+  /** The stream's last `seq` when the subscription started (null likewise). */
+  seq: number | null;
+}
+
+/** The argument of a "gap" listener: messages lost for good, every one after `from` up to
+ * and including `to`. */
+export interface HowlGap {
+  channel: string;
+  /** The last position delivered before the loss. */
+  from: HowlPosition;
+  /** Where delivery resumes after. */
+  to: HowlPosition;
+}
+
+/** Options of `Subscription.history`; by default the channel's whole history. */
+export interface HistoryOptions {
+  /** At most this many messages: the latest ones, or with `since` the first ones after it. */
+  limit?: number;
+  /** Only messages after this position (if its epoch is no longer the stream's, the latest
+   * ones: compare the result's `epoch`). */
+  since?: HowlPosition;
+}
+
+/** What `Subscription.history` resolves with. */
+export interface HowlHistory<T = unknown> {
+  /** The stream's current epoch. */
+  epoch: string;
+  /** The stream's current (last) `seq`. */
+  seq: number;
+  /** The messages, oldest first. */
+  messages: HowlMessage<T>[];
+}
+
+/** One connection subscribed to a channel with presence. */
+export interface HowlMember {
+  /** Its connection id (`HowlClient.id` on that client). */
+  client: string;
+  /** Its connection token's user (`sub`); absent in open mode. */
+  user?: string;
+  /** Its connection token's `info` claim. */
+  info?: unknown;
+}
+
+/** What `Subscription.presence` resolves with. */
+export interface HowlPresence {
+  /** How many connections are subscribed. */
+  count: number;
+  /** Who they are; null when there are more than the namespace lists. */
+  members: HowlMember[] | null;
+}
 
 /** Typed overloads of `HowlClient.on` (merged into the class). */
 export interface HowlClient {
@@ -103,8 +173,11 @@ export interface HowlClient {
 /** Typed overloads of `Subscription.on` (merged into the class). */
 export interface Subscription {
   on<T = unknown>(event: "message", listener: (message: HowlMessage<T>) => void): () => void;
-  on(event: "subscribed" | "unsubscribed", listener: (channel: string) => void): () => void;
+  on(event: "subscribed", listener: (channel: string, info: HowlSubscribedInfo) => void): () => void;
+  on(event: "unsubscribed", listener: (channel: string) => void): () => void;
   on(event: "error", listener: (error: HowlError) => void): () => void;
+  on(event: "gap", listener: (gap: HowlGap) => void): () => void;
+  on(event: "join" | "leave", listener: (member: HowlMember) => void): () => void;
 }
 
 /** Options of `publish`. */
@@ -123,4 +196,8 @@ extern "C" {
     /// `PublishOptions` (see the TypeScript section above).
     #[wasm_bindgen(typescript_type = "PublishOptions")]
     pub type PublishOptions;
+
+    /// `HistoryOptions` (see the TypeScript section above).
+    #[wasm_bindgen(typescript_type = "HistoryOptions")]
+    pub type HistoryOptions;
 }
