@@ -13,6 +13,7 @@
 //! - [`token_endpoint`]: an HTTP endpoint minting tokens for a page's `getToken`.
 //! - [`proxy`]: a TCP forwarder a test cuts and restores, to take a browser's connection away
 //!   while the server keeps running.
+//! - [`demo_page`]: the demo web UI built once, opened, read and clicked.
 //! - [`wait`] (from `howl-testkit`): waiting on conditions with timeouts (never fixed sleeps).
 //!
 //! Tests of the SDK are in `tests/sdk.rs` and, for secured mode (tokens), `tests/sdk_auth.rs`;
@@ -23,13 +24,14 @@
 
 pub mod browser;
 pub mod chromedriver;
+pub mod demo_page;
 pub mod proxy;
 pub mod sdk_page;
 pub mod site;
 pub mod token_endpoint;
 
 pub use browser::Browser;
-pub use howl_testkit::{wait, ThreadedServer, WAIT};
+pub use howl_testkit::{wait, RedisServer, ThreadedServer, WAIT};
 pub use proxy::CutProxy;
 pub use site::Site;
 

@@ -167,11 +167,11 @@ fn apply(state: AppState, event: &Event, view: &View) {
             )));
             set_subscriptions(state, view.subscriptions());
         }
+        // Each confirmation (after every reconnect too) is when to read who is there.
+        Event::SubscriptionConfirmed { channel, .. } => crate::presence::read(state, view, channel),
+        Event::SubscriptionEnded { channel } => crate::presence::forget(state, channel),
         // This UI publishes fire-and-forget; refusals arrive as `ServerError` below.
-        Event::ChannelStatus { .. }
-        | Event::PublishDone { .. }
-        | Event::SubscriptionConfirmed { .. }
-        | Event::SubscriptionEnded { .. } => {}
+        Event::ChannelStatus { .. } | Event::PublishDone { .. } => {}
         Event::ServerError(error) if error.request.as_deref() == Some("publish") => {
             state.publish_notice.set(Some(Notice::error(format!(
                 "The server refused the message ({}): {}",
@@ -215,11 +215,10 @@ fn apply(state: AppState, event: &Event, view: &View) {
         Event::Gap { channel, .. } => state.last_problem.set(Some(format!(
             "Some messages of {channel} were lost while reconnecting"
         ))),
-        // The demo reads no history or presence, and its channels announce no joins.
-        Event::HistoryDone { .. }
-        | Event::PresenceDone { .. }
-        | Event::Join { .. }
-        | Event::Leave { .. } => {}
+        Event::Join { channel, member } => crate::presence::joined(state, channel, member),
+        Event::Leave { channel, member } => crate::presence::left(state, channel, member),
+        // The demo reads no history; presence answers arrive through their own futures.
+        Event::HistoryDone { .. } | Event::PresenceDone { .. } => {}
     }
 }
 

@@ -5,6 +5,7 @@
 //! - [`components`]: one component per section (connection, subscriptions, feed, publish).
 //! - [`state`]: the signals the sections show.
 //! - [`link`]: user actions through the SDK, and SDK events into signals.
+//! - [`presence`]: who is in each subscribed channel.
 //! - [`sdk`]: the one adapter over the SDK's Rust API.
 //! - [`feed`]: the bounded newest-first list behind the feed and the notices.
 //! - [`draft`]: the publish box's fields, checked before sending.
@@ -17,6 +18,7 @@ mod draft;
 mod feed;
 mod link;
 mod location;
+mod presence;
 mod sdk;
 mod state;
 

@@ -4,7 +4,9 @@
 use howl_client_wasm::{Client, ListenerId};
 use std::future::Future;
 
-pub use howl_client_wasm::{ClientConfig, ConnectionState, Error, Event, Message, DEFAULT_CHANNEL};
+pub use howl_client_wasm::{
+    ClientConfig, ConnectionState, Error, Event, Member, Message, Presence, DEFAULT_CHANNEL,
+};
 
 /// One SDK client and the listener through which the UI follows it.
 pub struct Connection {
@@ -97,5 +99,14 @@ impl View {
     /// The subscription set: each channel and whether the current connection confirmed it.
     pub fn subscriptions(&self) -> Vec<(String, bool)> {
         self.client.subscriptions()
+    }
+
+    /// Who is subscribed to `channel` (fails with `not_available` when its namespace keeps
+    /// no presence).
+    pub fn presence(
+        &self,
+        channel: &str,
+    ) -> impl Future<Output = Result<Presence, Error>> + 'static {
+        self.client.presence(channel)
     }
 }

@@ -61,6 +61,16 @@ pub struct Subscription {
     pub confirmed: bool,
 }
 
+/// Who is in a subscribed channel, as the list shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Here {
+    /// How many connections are subscribed.
+    pub count: u64,
+    /// Each member's client id and label (its user, or the start of its id), when the server
+    /// lists them.
+    pub members: Option<Vec<(String, String)>>,
+}
+
 /// Every signal of the UI, and the SDK client behind them.
 #[derive(Clone, Copy)]
 pub struct AppState {
@@ -80,6 +90,8 @@ pub struct AppState {
     pub last_problem: RwSignal<Option<String>>,
     /// The channels the client wants, confirmed or not, sorted by name.
     pub subscriptions: RwSignal<Vec<Subscription>>,
+    /// Who is in each subscribed channel whose namespace keeps presence.
+    pub presence: RwSignal<std::collections::BTreeMap<String, Here>>,
     /// Outcomes of subscribe and unsubscribe actions.
     pub subscription_notices: RwSignal<Bounded<Notice>>,
     /// Pushed messages, newest first.
@@ -102,6 +114,7 @@ impl AppState {
             rtt_ms: RwSignal::new(None),
             last_problem: RwSignal::new(None),
             subscriptions: RwSignal::new(Vec::new()),
+            presence: RwSignal::new(std::collections::BTreeMap::new()),
             subscription_notices: RwSignal::new(Bounded::new(NOTICE_CAPACITY)),
             feed: RwSignal::new(Bounded::new(FEED_CAPACITY)),
             publish_notice: RwSignal::new(None),

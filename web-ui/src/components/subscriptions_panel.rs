@@ -79,19 +79,44 @@ pub fn SubscriptionsPanel() -> impl IntoView {
     }
 }
 
-/// One subscribed channel, whether the server confirmed it, and its unsubscribe button.
+/// One subscribed channel, whether the server confirmed it, who is in it, and its
+/// unsubscribe button.
 #[component]
 fn SubscriptionItem(subscription: Subscription) -> impl IntoView {
     let state = expect_context::<AppState>();
     let Subscription { channel, confirmed } = subscription;
     let target = channel.clone();
     let channel_attr = channel.clone();
+    let here_of = channel.clone();
+    // "3 here: alice, 5f2c9a1e, you" — or only the count when the server lists no names.
+    let here = move || {
+        let own = state.client_id.get();
+        state.presence.with(|p| {
+            p.get(&here_of).map(|here| {
+                let names = here.members.as_ref().map(|members| {
+                    let label = |(client, label): &(String, String)| {
+                        if Some(client) == own.as_ref() {
+                            "you".to_owned()
+                        } else {
+                            label.clone()
+                        }
+                    };
+                    members.iter().map(label).collect::<Vec<_>>().join(", ")
+                });
+                match names {
+                    Some(names) => format!("{} here: {names}", here.count),
+                    None => format!("{} here", here.count),
+                }
+            })
+        })
+    };
     view! {
         <li class="subscription" data-channel=channel_attr data-confirmed=confirmed.to_string()>
             <code class="channel">{channel}</code>
             <span class="pill" class:pending=!confirmed>
                 {if confirmed { "confirmed" } else { "pending" }}
             </span>
+            <span class="presence">{here}</span>
             <button
                 type="button"
                 class="link unsubscribe"
