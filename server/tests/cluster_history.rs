@@ -235,3 +235,48 @@ async fn a_seq_published_straight_into_redis_does_not_move_the_counter() {
     expect_run(&mut client, "raw", 2, 2).await;
     expect_quiet(&mut client).await;
 }
+
+#[tokio::test]
+async fn a_subscribed_channel_keeps_its_stream_in_redis_past_its_ttl_without_publishes() {
+    let redis = RedisServer::start().await;
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        file.path(),
+        "[[namespaces]]\nname = \"\"\nhistory-ttl = 1\n",
+    )
+    .unwrap();
+    let config = ["--config", file.path().to_str().unwrap()];
+    let a = Node::start(&redis, "a", &config).await;
+    let b = Node::start(&redis, "b", &config).await;
+    let mut subscriber = a.client().await;
+    let confirmation = subscriber.subscribe("idle").await;
+    let epoch = epoch_of(&confirmation.to_string());
+    let (status, _) = b.post("/api/channels/idle/publish", "1").await;
+    assert_eq!(status, 200);
+    expect_run(&mut subscriber, "idle", 1, 1).await;
+
+    // Three TTLs without a publish: the keys must still be there (renewed by node a).
+    let redis_connection = redis.connection().await;
+    let since = std::time::Instant::now();
+    howl_testkit::eventually("three TTLs with the stream alive", || {
+        let mut connection = redis_connection.clone();
+        async move {
+            let alive: bool = redis::cmd("EXISTS")
+                .arg("howl:!meta:idle")
+                .query_async(&mut connection)
+                .await
+                .unwrap();
+            assert!(alive, "the stream of a subscribed channel expired");
+            since.elapsed() > std::time::Duration::from_secs(3)
+        }
+    })
+    .await;
+    // Same epoch, the numbering goes on, recovery still works.
+    let (status, body) = b.post("/api/channels/idle/publish", "2").await;
+    assert_eq!((status, &body["seq"]), (200, &json!(2)), "{body}");
+    expect_run(&mut subscriber, "idle", 2, 1).await;
+    let mut back = b.client().await;
+    let confirmation = resubscribe(&mut back, "idle", &epoch, 1).await;
+    assert_eq!(confirmation["recovered"], true, "{confirmation}");
+    expect_run(&mut back, "idle", 2, 1).await;
+}

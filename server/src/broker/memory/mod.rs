@@ -38,6 +38,10 @@ const SHARDS: usize = 64;
 /// How often idle streams are looked for.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
 
+/// Streams removed (over one or more sweeps) after which freed memory is handed back to the
+/// OS.
+const TRIM_AFTER: usize = 4096;
+
 /// Delivers straight into the local [`Hub`], keeping each channel's stream in memory.
 pub struct MemoryBroker {
     inner: Arc<Inner>,
@@ -53,6 +57,8 @@ struct Inner {
     max_bytes: usize,
     /// Wakes the sweep at once when `bytes` passes `max_bytes`.
     over: Notify,
+    /// Streams removed since freed memory was last handed back to the OS.
+    untrimmed: AtomicUsize,
 }
 
 impl MemoryBroker {
@@ -66,6 +72,7 @@ impl MemoryBroker {
             bytes: AtomicUsize::new(0),
             max_bytes,
             over: Notify::new(),
+            untrimmed: AtomicUsize::new(0),
         };
         Self {
             inner: Arc::new(inner),
@@ -103,7 +110,8 @@ impl Inner {
     fn expire(&self, now_ms: u64) {
         let (mut removed, mut freed) = (0, 0);
         for shard in self.streams.iter() {
-            shard.lock().retain(|channel, stream| {
+            let mut shard = shard.lock();
+            shard.retain(|channel, stream| {
                 let keep = !stream.expired(now_ms) || self.hub.local_count(channel) > 0;
                 if !keep {
                     removed += 1;
@@ -111,12 +119,24 @@ impl Inner {
                 }
                 keep
             });
+            // A map never shrinks by itself: after a flood of names its table would stay.
+            if shard.capacity() > 4 * shard.len() + 64 {
+                shard.shrink_to_fit();
+            }
         }
         if removed > 0 {
             let metrics = &self.metrics.streams;
             metrics.streams.fetch_sub(removed, Relaxed);
             metrics.streams_expired.fetch_add(removed as u64, Relaxed);
             self.account(-(freed as isize));
+        }
+        if removed > 0 {
+            let removed = removed as usize;
+            let untrimmed = self.untrimmed.fetch_add(removed, Relaxed) + removed;
+            if untrimmed >= TRIM_AFTER {
+                self.untrimmed.store(0, Relaxed);
+                trim_heap();
+            }
         }
     }
 
@@ -172,6 +192,20 @@ impl Inner {
         }
     }
 }
+
+/// Hands freed heap memory back to the OS. glibc keeps freed small blocks for reuse, so after a
+/// flood of channel names expired the process would otherwise stay at its peak size.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn trim_heap() {
+    // SAFETY: malloc_trim has no preconditions; it only releases free pages of the heap.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn trim_heap() {}
 
 impl Broker for MemoryBroker {
     fn kind(&self) -> &'static str {

@@ -217,6 +217,25 @@ async fn read(shared: &Shared, mut messages: PubSubStream) -> LinkEnd {
     LinkEnd::Lost("the subscription connection closed".into())
 }
 
+/// Keeps the stream keys of channels with local subscribers alive in Redis while nobody
+/// publishes to them (one pipelined `PEXPIRE` pair per due channel).
+async fn renew_subscribed(
+    shared: &Shared,
+    connection: &mut MultiplexedConnection,
+) -> Result<(), RedisError> {
+    let due = shared.states.due_for_renewal(now_millis(), &shared.hub);
+    if due.is_empty() {
+        return Ok(());
+    }
+    let mut pipe = redis::pipe();
+    for (channel, ttl_ms) in &due {
+        for key in [shared.keys.meta(channel), shared.keys.stream(channel)] {
+            pipe.cmd("PEXPIRE").arg(key).arg(*ttl_ms).ignore();
+        }
+    }
+    timed(pipe.query_async::<()>(connection)).await
+}
+
 /// Syncs subscriptions and counts as local channels change, refreshes counts, pings the
 /// subscription connection and prunes channel state every refresh period.
 async fn keep_in_step(
@@ -245,6 +264,7 @@ async fn keep_in_step(
                 // counts yet: only forget nodes once every live one has had a full TTL.
                 let settled = connected_at.elapsed() >= shared.settings.ttl;
                 counts::snapshot(shared, &mut connection, settled).await?;
+                renew_subscribed(shared, &mut connection).await?;
                 let pruned = shared.states.prune(now_millis(), &shared.hub);
                 if pruned > 0 {
                     debug!(pruned, "forgot idle channels' stream state");

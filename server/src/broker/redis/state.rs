@@ -122,6 +122,24 @@ impl ChannelStates {
         removed
     }
 
+    /// The channels with local subscribers whose keys in Redis were last renewed more than
+    /// half their `history-ttl` ago (a publish renews them); each is marked renewed now.
+    /// Their keys must be kept alive by the caller: a channel whose keys expired while it
+    /// had subscribers would start a new epoch under their feet.
+    pub(super) fn due_for_renewal(&self, now_ms: u64, hub: &Hub) -> Vec<(String, u64)> {
+        let mut due = Vec::new();
+        for shard in self.shards.iter() {
+            for (channel, entry) in shard.lock().iter_mut() {
+                let idle = now_ms.saturating_sub(entry.touched_ms);
+                if idle >= entry.ttl_ms / 2 && hub.local_count(channel) > 0 {
+                    entry.touched_ms = now_ms;
+                    due.push((channel.clone(), entry.ttl_ms));
+                }
+            }
+        }
+        due
+    }
+
     /// How many channels it remembers.
     pub(super) fn len(&self) -> usize {
         self.len.load(Relaxed)
