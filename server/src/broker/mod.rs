@@ -60,6 +60,38 @@ pub struct History {
     pub complete: bool,
 }
 
+impl History {
+    /// The `history_result` for `channel`: the whole frame (with the request's `ref`), or
+    /// with `frame` false only its payload (the HTTP API's body).
+    pub fn to_json(
+        &self,
+        channel: &str,
+        reference: Option<&howl_protocol::Ref>,
+        frame: bool,
+    ) -> String {
+        let messages: Vec<_> = self
+            .publications
+            .iter()
+            .map(|p| howl_protocol::HistoryMessageRef {
+                seq: p.seq,
+                time: p.time,
+                data: &p.data,
+            })
+            .collect();
+        let result = howl_protocol::HistoryResultRef {
+            channel,
+            epoch: &self.position.epoch,
+            seq: self.position.seq,
+            messages: &messages,
+            reference,
+        };
+        match frame {
+            true => result.to_json(),
+            false => result.to_payload_json(),
+        }
+    }
+}
+
 /// Who is in a channel, as a presence read found it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Presence {

@@ -10,8 +10,8 @@ use crate::outbox::Frame;
 use crate::session::Action;
 use crate::users::UserCommand;
 use howl_protocol::{
-    ErrorCode, ErrorPayload, HistoryMessageRef, HistoryResultRef, PresenceResult,
-    PublishConfirmation, Ref, ServerMessage, StreamPosition,
+    ErrorCode, ErrorPayload, PresenceResult, PublishConfirmation, Ref, ServerMessage,
+    StreamPosition,
 };
 use tracing::debug;
 
@@ -197,23 +197,8 @@ impl Connection {
         let query = HistoryQuery { since, limit };
         match self.node.history(&channel, query).await {
             Ok(history) => {
-                let messages: Vec<_> = history
-                    .publications
-                    .iter()
-                    .map(|p| HistoryMessageRef {
-                        seq: p.seq,
-                        time: p.time,
-                        data: &p.data,
-                    })
-                    .collect();
-                let result = HistoryResultRef {
-                    channel: &channel,
-                    epoch: &history.position.epoch,
-                    seq: history.position.seq,
-                    messages: &messages,
-                    reference: reference.as_ref(),
-                };
-                self.outbox.push(Frame::from(result.to_json()));
+                let frame = history.to_json(&channel, reference.as_ref(), true);
+                self.outbox.push(Frame::from(frame));
             }
             Err(error) => self.read_failed("history", channel, reference, error),
         }

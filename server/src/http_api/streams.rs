@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use howl_protocol::{ErrorCode, HistoryMessageRef, HistoryResultRef, StreamPosition};
+use howl_protocol::{ErrorCode, StreamPosition};
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
@@ -74,23 +74,7 @@ pub async fn history(
         .history(&channel, query)
         .await
         .map_err(|e| read_failed(&node, e))?;
-    let messages: Vec<_> = history
-        .publications
-        .iter()
-        .map(|p| HistoryMessageRef {
-            seq: p.seq,
-            time: p.time,
-            data: &p.data,
-        })
-        .collect();
-    let body = HistoryResultRef {
-        channel: &channel,
-        epoch: &history.position.epoch,
-        seq: history.position.seq,
-        messages: &messages,
-        reference: None,
-    }
-    .to_payload_json();
+    let body = history.to_json(&channel, None, false);
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 

@@ -62,22 +62,7 @@ impl ChannelStates {
     /// Records that Redis reported `seq` on `channel`, kept `ttl_ms` from `now_ms`.
     pub(super) fn observe(&self, channel: &str, seq: u64, ttl_ms: u64, now_ms: u64) {
         let mut shard = self.shard(channel).lock();
-        match shard.get_mut(channel) {
-            Some(entry) => {
-                entry.floor = entry.floor.max(seq);
-                entry.touched_ms = now_ms;
-                entry.ttl_ms = ttl_ms;
-            }
-            None => {
-                let entry = Entry {
-                    floor: seq,
-                    touched_ms: now_ms,
-                    ttl_ms,
-                };
-                shard.insert(channel.to_owned(), entry);
-                self.len.fetch_add(1, Relaxed);
-            }
-        }
+        self.record(&mut shard, channel, seq, Some(ttl_ms), now_ms);
     }
 
     /// Records a `seq` delivered from a node's envelope, unless it jumps more than
@@ -88,23 +73,39 @@ impl ChannelStates {
         if seq > floor.saturating_add(MAX_JUMP) {
             return false;
         }
+        self.record(&mut shard, channel, seq, None, now_ms);
+        true
+    }
+
+    /// Raises `channel`'s floor to `seq` and marks it used; `ttl_ms` replaces its TTL when
+    /// known (a new entry without one gets the default `history-ttl`).
+    fn record(
+        &self,
+        shard: &mut HashMap<String, Entry>,
+        channel: &str,
+        seq: u64,
+        ttl_ms: Option<u64>,
+        now_ms: u64,
+    ) {
         match shard.get_mut(channel) {
             Some(entry) => {
                 entry.floor = entry.floor.max(seq);
                 entry.touched_ms = now_ms;
+                if let Some(ttl_ms) = ttl_ms {
+                    entry.ttl_ms = ttl_ms;
+                }
             }
             None => {
-                let ttl_ms = crate::channel_options::DEFAULT_HISTORY_TTL.as_millis() as u64;
+                let default = crate::channel_options::DEFAULT_HISTORY_TTL.as_millis() as u64;
                 let entry = Entry {
                     floor: seq,
                     touched_ms: now_ms,
-                    ttl_ms,
+                    ttl_ms: ttl_ms.unwrap_or(default),
                 };
                 shard.insert(channel.to_owned(), entry);
                 self.len.fetch_add(1, Relaxed);
             }
         }
-        true
     }
 
     /// Forgets the channels past their TTL that have no local subscriber; returns how many.
