@@ -11,8 +11,8 @@
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::routing::any;
-use futures_util::SinkExt;
 use axum::Router;
+use futures_util::SinkExt;
 use howl::http_server::HttpConnections;
 use howl::Config;
 use std::net::SocketAddr;
