@@ -49,7 +49,9 @@ struct Held {
 struct Subscriber {
     outbox: Arc<Outbox>,
     form: Form,
-    held: Option<Mutex<Held>>,
+    /// Boxed: a subscription is held only while it starts, and this entry is kept per
+    /// subscriber for the subscription's life (it would otherwise be 32 B larger).
+    held: Option<Box<Mutex<Held>>>,
     member: Option<Arc<Member>>,
 }
 
@@ -130,7 +132,7 @@ impl Hub {
         start: Start,
         member: Option<Arc<Member>>,
     ) -> CountChange {
-        let held = (start == Start::Held).then(Mutex::default);
+        let held = (start == Start::Held).then(Box::default);
         let subscriber = Subscriber {
             outbox,
             form,
@@ -168,7 +170,7 @@ impl Hub {
         else {
             return Activation::Gone;
         };
-        let held = subscriber.held.take().map(Mutex::into_inner);
+        let held = subscriber.held.take().map(|held| held.into_inner());
         let outbox = &subscriber.outbox;
         let mut dropped = 0;
         let mut push = |frame| match outbox.push(frame) {

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::{sleep, timeout, Instant, Sleep};
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info, info_span, warn, Instrument};
+use tracing::{debug, info, info_span, warn, Instrument, Span};
 
 /// Why a connection ended.
 #[derive(Debug)]
@@ -70,8 +70,7 @@ pub fn serve(
     shutdown: CancellationToken,
 ) -> impl std::future::Future<Output = ()> + Send {
     let id = uuid::Uuid::new_v4().to_string();
-    let span = info_span!("connection", id = %id, peer = %peer);
-    run(node, config, socket, id, access, shutdown).instrument(span)
+    run(node, config, socket, id, peer, access, shutdown)
 }
 
 /// What a connection was let in with.
@@ -95,6 +94,8 @@ struct Connection {
     conn: ConnId,
     outbox: Arc<Outbox>,
     session: Session,
+    /// The client's address, for the log lines' span.
+    peer: SocketAddr,
     /// The server API's commands for the connection's user, once it has one.
     commands: Option<Commands>,
     // Held for the connection's life: its place among the node's connections.
@@ -109,6 +110,7 @@ fn run(
     config: Arc<Config>,
     mut socket: WebSocket,
     id: String,
+    peer: SocketAddr,
     access: Access,
     shutdown: CancellationToken,
 ) -> impl std::future::Future<Output = ()> + Send {
@@ -119,6 +121,7 @@ fn run(
             .secured(config.verifier.clone())
             .with_permissions(config.permissions.clone())
             .trusted(access.trusted),
+        peer,
         commands: None,
         node,
         config,
@@ -127,7 +130,7 @@ fn run(
     async move {
         this.node.metrics.connections_open.fetch_add(1, Relaxed);
         this.node.metrics.connections_total.fetch_add(1, Relaxed);
-        info!("connected");
+        this.span().in_scope(|| info!("connected"));
         this.push(&this.session.initial());
 
         // One timer for liveness: it fires when the client has been silent for the ping
@@ -163,9 +166,11 @@ fn run(
                         None => break End::Lost("closed without a close frame".into()),
                         Some(Err(error)) => break read_error(error),
                         Some(Ok(Message::Text(text))) => {
-                            if let Some(end) = Box::pin(this.on_text(&text)).await {
+                            let span = this.span();
+                            if let Some(end) = Box::pin(this.on_text(&text).instrument(span.clone())).await {
                                 break end;
                             }
+                            let _entered = span.enter();
                             if this.commands.is_none() {
                                 if let Some(user) = this.session.user() {
                                     this.commands = Some(this.node.hub.users.add(&user.id, this.conn));
@@ -181,15 +186,15 @@ fn run(
                             }
                         }
                         Some(Ok(Message::Binary(_))) => match this.session.admit_other(now_millis()) {
-                            Admission::Admitted => this.reject(ErrorPayload::new(
+                            Admission::Admitted => this.span().in_scope(|| this.reject(ErrorPayload::new(
                                 ErrorCode::BinaryFrame,
                                 "binary frames are not supported; send JSON text frames",
-                            )),
+                            ))),
                             Admission::Close => break End::RateLimited,
-                            Admission::RateLimited => this.reject(ErrorPayload::new(
+                            Admission::RateLimited => this.span().in_scope(|| this.reject(ErrorPayload::new(
                                 ErrorCode::RateLimited,
                                 "too many frames: this one was not processed; slow down",
-                            )),
+                            ))),
                         },
                         Some(Ok(Message::Close(_))) => break End::ClientClosed,
                         // tungstenite answers WebSocket pings itself; both count as activity.
@@ -213,7 +218,10 @@ fn run(
                         None => std::future::pending().await,
                     }
                 } => {
-                    if let Some(end) = this.on_command(command).await {
+                    // Boxed like the frame handler: inline, its state (a subscribe through the
+                    // broker, ~1.1 KB) would be reserved in every idle connection's task.
+                    let span = this.span();
+                    if let Some(end) = Box::pin(this.on_command(command).instrument(span)).await {
                         break end;
                     }
                 }
@@ -223,33 +231,39 @@ fn run(
                         None => std::future::pending().await,
                     }
                 } => {
-                    this.reject(Session::expired_error());
+                    this.span().in_scope(|| this.reject(Session::expired_error()));
                     break End::AuthFailed(close::TOKEN_EXPIRED);
                 }
             }
         };
 
-        // Leave every channel first, so nothing more is queued while the connection closes.
-        for channel in this.session.subscriptions() {
-            this.node.unsubscribe(channel, this.conn);
+        let span = this.span();
+        {
+            let _entered = span.enter();
+            // Leave every channel first, so nothing more is queued while the connection closes.
+            for channel in this.session.subscriptions() {
+                this.node.unsubscribe(channel, this.conn);
+            }
+            for channel in this.session.watches() {
+                this.node.unwatch(channel, this.conn);
+            }
+            if let (Some(_), Some(user)) = (this.commands.take(), this.session.user()) {
+                this.node.hub.users.remove(&user.id, this.conn);
+            }
         }
-        for channel in this.session.watches() {
-            this.node.unwatch(channel, this.conn);
-        }
-        if let (Some(_), Some(user)) = (this.commands.take(), this.session.user()) {
-            this.node.hub.users.remove(&user.id, this.conn);
-        }
-        Box::pin(this.finish(&mut socket, end)).await;
+        Box::pin(this.finish(&mut socket, end).instrument(span.clone())).await;
         let (undelivered, _) = this.outbox.drain();
         if !undelivered.is_empty() {
             this.node
                 .metrics
                 .frames_dropped
                 .fetch_add(undelivered.len() as u64, Relaxed);
-            warn!(
-                frames = undelivered.len(),
-                "connection ended with frames it never received"
-            );
+            span.in_scope(|| {
+                warn!(
+                    frames = undelivered.len(),
+                    "connection ended with frames it never received"
+                )
+            });
         }
         this.node.metrics.connections_open.fetch_sub(1, Relaxed);
     }
@@ -275,6 +289,14 @@ fn close_message(code: u16, reason: &'static str) -> Message {
 }
 
 impl Connection {
+    /// The span of the connection's log lines (`connection{id, peer}`). Made for each piece
+    /// of work that may log rather than held for the connection's life: a span lives in the
+    /// log subscriber's registry with its formatted fields (~400 B per idle connection),
+    /// and entering it on every poll of the write path cost CPU per delivery.
+    fn span(&self) -> Span {
+        info_span!("connection", id = %self.session.id(), peer = %self.peer)
+    }
+
     /// Sends a WebSocket Ping. Browsers answer it without running any script, so a page whose
     /// timers are throttled in a background tab still counts as alive.
     async fn ping(&self, socket: &mut WebSocket) -> Result<(), End> {
