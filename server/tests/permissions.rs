@@ -260,6 +260,10 @@ async fn unusable_namespace_tables_stop_the_server_at_startup() {
     for tables in [
         "[[namespaces]]\nname = \"a\"\nsubscribe = \"everyone\"\n",
         "[[namespaces]]\nname = \"a\"\nhistory = 5\n",
+        "[[namespaces]]\nname = \"a\"\nhistory-size = -1\n",
+        "[[namespaces]]\nname = \"a\"\nhistory-ttl = \"long\"\n",
+        "[[namespaces]]\nname = \"a\"\npresence = \"yes\"\n",
+        "[[namespaces]]\nname = \"a\"\npresence-max-members = 1.5\n",
         "[[namespaces]]\nname = \"a\"\n[[namespaces]]\nname = \"a\"\n",
     ] {
         let mut file = tempfile::NamedTempFile::new().unwrap();
