@@ -82,6 +82,9 @@ struct State {
     close: Option<Closing>,
     /// The connection is ending: nothing more is accepted.
     sealed: bool,
+    /// A fan-out queued frames here and will write them once it has gone through every
+    /// subscriber ([`Outbox::push_corked`], [`Outbox::flush_corked`]).
+    corked: bool,
 }
 
 impl State {
@@ -183,6 +186,52 @@ impl Outbox {
             self.ready.notify_one();
         }
         Push::Queued
+    }
+
+    /// Queues a frame for a fan-out without writing it (the cork): `(Push, true)` when the
+    /// caller must call [`Outbox::flush_corked`] once it has queued to every subscriber,
+    /// which then writes everything queued here with one `writev`. The writer is not woken
+    /// for a corked frame; the flush wakes it for what the socket did not take. Never waits.
+    pub fn push_corked(&self, frame: Frame) -> (Push, bool) {
+        if self.socket.is_none() {
+            return (self.push(frame), false);
+        }
+        let mut state = self.state.lock();
+        if state.close.is_some() || state.sealed {
+            return (Push::Closed, false);
+        }
+        let limit = if state.frames.len() >= self.capacity {
+            Some(Limit::Frames)
+        } else if state.bytes + frame.len() > self.max_bytes {
+            Some(Limit::Bytes)
+        } else {
+            None
+        };
+        if let Some(limit) = limit {
+            state.close = Some(Closing::SlowConsumer(limit));
+            let dropped = state.discard() + 1;
+            drop(state);
+            self.ready.notify_one();
+            return (Push::Overflow(dropped), false);
+        }
+        // Only a queue that was empty needs the flush: otherwise the writer was woken for
+        // its first frame (or a flush is already due) and takes this one too.
+        let flush = state.frames.is_empty() && !state.corked;
+        state.corked |= flush;
+        state.bytes += frame.len();
+        state.frames.push_back(frame);
+        (Push::Queued, flush)
+    }
+
+    /// The end of a fan-out for a queue it corked: one non-blocking `writev` of up to
+    /// `batch`; what the socket did not take is left to the writer, which is woken.
+    pub fn flush_corked(&self, batch: Batch) {
+        self.state.lock().corked = false;
+        match self.write_some(batch) {
+            Ok(Progress::Done) => {}
+            // More queued, blocked, or failed: the writer takes over (and finds the error).
+            _ => self.ready.notify_one(),
+        }
     }
 
     /// Waits until a frame is queued or the connection must close.
