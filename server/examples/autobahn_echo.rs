@@ -9,14 +9,16 @@
 //! Listens on loopback only (refuses any other address); further arguments are `howl` flags,
 //! e.g. `--max-message-size 20000000` for the suite's 16 MiB messages.
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::routing::any;
 use axum::Router;
-use futures_util::SinkExt;
 use howl::http_server::HttpConnections;
+use howl::outbox::{Batch, Frame, Outbox};
+use howl::transport::upgrade::{Upgraded, WebSocketUpgrade};
+use howl::transport::{Incoming, Reader};
 use howl::Config;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -37,11 +39,10 @@ async fn main() -> anyhow::Result<()> {
         any(move |ws: WebSocketUpgrade| {
             let config = settings.clone();
             async move {
-                ws.read_buffer_size(config.read_buffer_size)
-                    .write_buffer_size(config.write_buffer_size)
-                    .max_message_size(config.max_message_size)
-                    .max_frame_size(config.max_message_size)
-                    .on_upgrade(echo)
+                ws.on_upgrade(
+                    move |socket| echo(config, socket),
+                    |error| eprintln!("upgrade failed: {error}"),
+                )
             }
         }),
     );
@@ -50,17 +51,46 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn echo(mut socket: WebSocket) {
-    while let Some(Ok(message)) = socket.recv().await {
-        let reply = match message {
-            Message::Text(_) | Message::Binary(_) => message,
-            Message::Close(_) => break,
-            Message::Ping(_) | Message::Pong(_) => continue,
+/// The parts of a Howl connection's loop that make up the WebSocket protocol: read, answer
+/// pings, echo, close (with the code a Howl connection would use).
+async fn echo(config: Arc<Config>, socket: Upgraded) {
+    let stream = Arc::new(socket.stream);
+    let mut reader = Reader::new(
+        socket.read,
+        config.max_message_size,
+        config.read_buffer_size,
+    );
+    let outbox = Outbox::for_socket(
+        config.outbox_capacity,
+        config.outbox_max_bytes,
+        stream.clone(),
+    );
+    let batch = Batch {
+        frames: 256,
+        bytes: 256 * 1024,
+    };
+    let close = loop {
+        let incoming = tokio::select! {
+            incoming = reader.recv(&stream) => incoming,
+            () = outbox.ready() => {
+                if outbox.write(batch, config.write_timeout).await.is_err() {
+                    return;
+                }
+                continue;
+            }
         };
-        if socket.send(reply).await.is_err() {
-            break;
-        }
-    }
-    // As a Howl connection does when its client closed: flush the close reply, then close.
-    let _ = socket.close().await;
+        match incoming {
+            Ok(Incoming::Text(text)) => outbox.push(Frame::text(&text)),
+            Ok(Incoming::Binary(data)) => outbox.push(Frame::binary(&data)),
+            Ok(Incoming::Ping(payload)) => outbox.push(Frame::pong(&payload)),
+            Ok(Incoming::Pong) => continue,
+            Ok(Incoming::Close(close)) => break close.map(|(code, _)| (code, "")),
+            Err(error) => match error.close_code() {
+                Some(code) => break Some((code, "protocol error")),
+                None => return,
+            },
+        };
+    };
+    outbox.seal(false, Some(Frame::close(close)));
+    let _ = tokio::time::timeout(Duration::from_secs(5), outbox.flush()).await;
 }

@@ -192,6 +192,18 @@ async fn accept_failed(error: io::Error) {
     sleep(Duration::from_secs(1)).await;
 }
 
+/// The TCP stream under an upgraded HTTP connection of [`HttpConnections::accept`], with the
+/// bytes the client sent past its request; the connection back when it is not one.
+pub(crate) fn into_tcp(
+    upgraded: hyper::upgrade::Upgraded,
+) -> Result<crate::transport::upgrade::Upgraded, hyper::upgrade::Upgraded> {
+    let parts = upgraded.downcast::<TokioIo<Watched>>()?;
+    Ok(crate::transport::upgrade::Upgraded {
+        stream: parts.io.into_inner().inner,
+        read: parts.read_buf,
+    })
+}
+
 /// A TCP stream that notes whether any byte moved since the idle check last looked.
 struct Watched {
     inner: TcpStream,

@@ -4,6 +4,7 @@
 //! - [`server`]: routes, the WebSocket upgrade and [`run`] with graceful shutdown.
 //! - [`http_server`]: serving HTTP/1 on each TCP connection, with its timeouts; the limits
 //!   of `/api`.
+//! - [`transport`]: the WebSocket protocol: upgrade, framing once per message, reading.
 //! - [`connection`]: one WebSocket's I/O loop.
 //! - [`session`]: the protocol rules of one connection, without I/O.
 //! - [`auth`]: connection tokens (JWT) and the key they are checked against.
@@ -44,6 +45,7 @@ pub mod quotes;
 pub mod rate;
 pub mod server;
 pub mod session;
+pub mod transport;
 pub mod ui;
 pub mod users;
 

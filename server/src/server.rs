@@ -8,7 +8,8 @@ use crate::http_server::{ApiLimits, HttpConnections};
 use crate::limits::{ConnectionLimits, Refusal};
 use crate::logging::LogThrottle;
 use crate::node::Node;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, State, WebSocketUpgrade};
+use crate::transport::upgrade::WebSocketUpgrade;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
@@ -341,14 +342,8 @@ async fn upgrade(
         Ok(permit) => permit,
         Err(refusal) => return refuse(&state, peer, refusal),
     };
-    let config = &state.config;
-    let limit = config.max_message_size;
-    ws.read_buffer_size(config.read_buffer_size)
-        .write_buffer_size(config.write_buffer_size)
-        .max_message_size(limit)
-        .max_frame_size(limit)
-        .on_failed_upgrade(move |error| warn!(%peer, %error, "WebSocket upgrade failed"))
-        .on_upgrade(move |socket| {
+    ws.on_upgrade(
+        move |socket| {
             let AppState {
                 node,
                 config,
@@ -361,15 +356,12 @@ async fn upgrade(
                 permit,
                 trusted: internal,
             };
-            // A task of its own: awaited inside axum's upgrade task, the connection would
-            // share that task's allocation with everything axum keeps there for the task's
-            // life (its own copy of the socket, this closure's captures, the upgrade
-            // settings): about 2 KB more per idle connection. Tracked the same way.
-            connections.spawn(connection::serve(
+            connections.track_future(connection::serve(
                 node, config, socket, peer, access, shutdown,
-            ));
-            std::future::ready(())
-        })
+            ))
+        },
+        move |error| warn!(%peer, %error, "WebSocket upgrade failed"),
+    )
 }
 
 /// The answer to an upgrade over a connection limit: 503 when the node is full, 429 when

@@ -1,5 +1,6 @@
 //! One WebSocket connection: frames read from the socket go through its [`Session`]; frames
-//! queued in its [`Outbox`] are written in batches, one flush per batch.
+//! for it are written by whoever pushes them to its [`Outbox`] while nothing is queued, and
+//! by this loop, one `writev` per wake-up, once something is.
 //!
 //! - `requests`: carrying out what the session decided for each frame and user command.
 
@@ -10,17 +11,18 @@ use crate::config::Config;
 use crate::hub::ConnId;
 use crate::limits::ConnectionPermit;
 use crate::node::Node;
-use crate::outbox::{Batch, Closing, Limit, Outbox};
+use crate::outbox::{Batch, Frame, Limit, Outbox, WriteError};
 use crate::session::{Admission, Session};
+use crate::transport::upgrade::Upgraded;
+use crate::transport::{Incoming, ReadError, Reader};
 use crate::users::Commands;
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use futures_util::SinkExt;
 use howl_protocol::{close, ErrorCode, ErrorPayload};
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::net::TcpStream;
 use tokio::time::{sleep, timeout, Instant, Sleep};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, info_span, warn, Instrument, Span};
@@ -28,8 +30,8 @@ use tracing::{debug, info, info_span, warn, Instrument, Span};
 /// Why a connection ended.
 #[derive(Debug)]
 enum End {
-    /// The client sent a close frame.
-    ClientClosed,
+    /// The client sent a close frame (with this code, if any).
+    ClientClosed(Option<u16>),
     /// The client sent `disconnect`.
     Disconnect,
     /// The transport failed or closed without a close frame.
@@ -60,11 +62,13 @@ enum End {
 ///
 /// A plain function returning the future, not an `async fn`: a wrapping `async fn` would keep
 /// its own copy of the moved-in socket in its state, and that state lives in every
-/// connection's task for the connection's whole life.
+/// connection's task for the connection's whole life. The connection's tracing span is made
+/// only while it handles something (see `Connection::span`), so an idle connection holds
+/// none.
 pub fn serve(
     node: Arc<Node>,
     config: Arc<Config>,
-    socket: WebSocket,
+    socket: Upgraded,
     peer: SocketAddr,
     access: Access,
     shutdown: CancellationToken,
@@ -90,6 +94,8 @@ const BATCH: Batch = Batch {
 
 struct Connection {
     node: Arc<Node>,
+    stream: Arc<TcpStream>,
+    reader: Reader,
     config: Arc<Config>,
     conn: ConnId,
     outbox: Arc<Outbox>,
@@ -108,15 +114,26 @@ struct Connection {
 fn run(
     node: Arc<Node>,
     config: Arc<Config>,
-    mut socket: WebSocket,
+    socket: Upgraded,
     id: String,
     peer: SocketAddr,
     access: Access,
     shutdown: CancellationToken,
 ) -> impl std::future::Future<Output = ()> + Send {
+    let stream = Arc::new(socket.stream);
     let mut this = Connection {
         conn: node.next_conn_id(),
-        outbox: Arc::new(Outbox::new(config.outbox_capacity, config.outbox_max_bytes)),
+        reader: Reader::new(
+            socket.read,
+            config.max_message_size,
+            config.read_buffer_size,
+        ),
+        outbox: Arc::new(Outbox::for_socket(
+            config.outbox_capacity,
+            config.outbox_max_bytes,
+            stream.clone(),
+        )),
+        stream,
         session: Session::new(id, &config.session_limits())
             .secured(config.verifier.clone())
             .with_permissions(config.permissions.clone())
@@ -154,18 +171,16 @@ fn run(
                 _ = shutdown.cancelled() => break End::Shutdown,
                 _ = &mut connect_deadline, if !this.session.is_connected() => break End::ConnectTimeout,
                 _ = this.outbox.ready() => {
-                    // Boxed: the write state lives only while writing, not in every idle connection.
-                    if let Err(end) = Box::pin(this.write_queued(&mut socket)).await {
+                    if let Err(end) = this.write_queued().await {
                         break end;
                     }
                 }
-                incoming = socket.recv() => {
+                incoming = this.reader.recv(&this.stream) => {
                     last_heard = Instant::now();
                     liveness.as_mut().reset(last_heard + this.config.silence_before_check());
                     match incoming {
-                        None => break End::Lost("closed without a close frame".into()),
-                        Some(Err(error)) => break read_error(error),
-                        Some(Ok(Message::Text(text))) => {
+                        Err(error) => break read_error(error),
+                        Ok(Incoming::Text(text)) => {
                             let span = this.span();
                             if let Some(end) = Box::pin(this.on_text(&text).instrument(span.clone())).await {
                                 break end;
@@ -185,7 +200,7 @@ fn run(
                                 });
                             }
                         }
-                        Some(Ok(Message::Binary(_))) => match this.session.admit_other(now_millis()) {
+                        Ok(Incoming::Binary(_)) => match this.session.admit_other(now_millis()) {
                             Admission::Admitted => this.span().in_scope(|| this.reject(ErrorPayload::new(
                                 ErrorCode::BinaryFrame,
                                 "binary frames are not supported; send JSON text frames",
@@ -196,9 +211,12 @@ fn run(
                                 "too many frames: this one was not processed; slow down",
                             ))),
                         },
-                        Some(Ok(Message::Close(_))) => break End::ClientClosed,
-                        // tungstenite answers WebSocket pings itself; both count as activity.
-                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                        Ok(Incoming::Close(close)) => break End::ClientClosed(close.map(|(code, _)| code)),
+                        // Both count as activity.
+                        Ok(Incoming::Ping(payload)) => {
+                            this.outbox.push(Frame::pong(&payload));
+                        }
+                        Ok(Incoming::Pong) => {}
                     }
                 }
                 _ = &mut liveness => {
@@ -207,9 +225,7 @@ fn run(
                     if now >= deadline {
                         break End::HeartbeatTimeout;
                     }
-                    if let Err(end) = Box::pin(this.ping(&mut socket)).await {
-                        break end;
-                    }
+                    this.ping();
                     liveness.as_mut().reset((now + this.config.ws_ping_interval).min(deadline));
                 }
                 Some(command) = async {
@@ -251,16 +267,16 @@ fn run(
                 this.node.hub.users.remove(&user.id, this.conn);
             }
         }
-        Box::pin(this.finish(&mut socket, end).instrument(span.clone())).await;
-        let (undelivered, _) = this.outbox.drain();
-        if !undelivered.is_empty() {
+        let dropped = Box::pin(this.finish(end).instrument(span.clone())).await;
+        let undelivered = dropped + this.outbox.drain().0.len();
+        if undelivered > 0 {
             this.node
                 .metrics
                 .frames_dropped
-                .fetch_add(undelivered.len() as u64, Relaxed);
+                .fetch_add(undelivered as u64, Relaxed);
             span.in_scope(|| {
                 warn!(
-                    frames = undelivered.len(),
+                    frames = undelivered,
                     "connection ended with frames it never received"
                 )
             });
@@ -269,23 +285,13 @@ fn run(
     }
 }
 
-fn read_error(error: axum::Error) -> End {
-    match error.into_inner().downcast::<tungstenite::Error>() {
-        Ok(error) => match *error {
-            tungstenite::Error::Capacity(e) => End::TooLarge(e.to_string()),
-            tungstenite::Error::Utf8(e) => End::Protocol(close::INVALID_DATA, e),
-            tungstenite::Error::Protocol(e) => End::Protocol(close::PROTOCOL_ERROR, e.to_string()),
-            other => End::Lost(other.to_string()),
-        },
-        Err(other) => End::Lost(other.to_string()),
+fn read_error(error: ReadError) -> End {
+    match error {
+        ReadError::TooLarge { .. } => End::TooLarge(error.to_string()),
+        ReadError::InvalidUtf8 => End::Protocol(close::INVALID_DATA, error.to_string()),
+        ReadError::Protocol(_) => End::Protocol(close::PROTOCOL_ERROR, error.to_string()),
+        ReadError::Io(_) | ReadError::Eof => End::Lost(error.to_string()),
     }
-}
-
-fn close_message(code: u16, reason: &'static str) -> Message {
-    Message::Close(Some(CloseFrame {
-        code,
-        reason: Utf8Bytes::from_static(reason),
-    }))
 }
 
 impl Connection {
@@ -299,66 +305,35 @@ impl Connection {
 
     /// Sends a WebSocket Ping. Browsers answer it without running any script, so a page whose
     /// timers are throttled in a background tab still counts as alive.
-    async fn ping(&self, socket: &mut WebSocket) -> Result<(), End> {
+    fn ping(&self) {
         self.node.metrics.ws_pings.fetch_add(1, Relaxed);
-        match timeout(
-            self.config.write_timeout,
-            socket.send(Message::Ping(Default::default())),
-        )
-        .await
-        {
-            Err(_) => Err(End::WriteStalled),
-            Ok(Err(error)) => Err(End::Lost(error.to_string())),
-            Ok(Ok(())) => Ok(()),
-        }
+        self.outbox.push(Frame::ping());
     }
 
-    /// Writes the queued frames, up to one batch, with one flush.
-    async fn write_queued(&self, socket: &mut WebSocket) -> Result<(), End> {
-        let (frames, close) = self.outbox.drain_batch(BATCH);
-        if !frames.is_empty() {
-            let write = timeout(self.config.write_timeout, async {
-                for frame in frames {
-                    socket.feed(Message::Text(frame)).await?;
-                }
-                socket.flush().await
-            });
-            tokio::pin!(write);
-            // While a write is blocked the fan-out keeps queueing: an overflow drops the
-            // client at once instead of after the write timeout.
-            let written = loop {
-                tokio::select! {
-                    written = &mut write => break written,
-                    _ = self.outbox.ready() => {
-                        if let Some(Closing::SlowConsumer(limit)) = self.outbox.closing() {
-                            return Err(End::SlowConsumer(limit));
-                        }
-                    }
-                }
-            };
-            // The wake-ups taken above were for frames still queued: keep the writer going.
-            if !self.outbox.is_empty() {
-                self.outbox.wake();
-            }
-            match written {
-                Err(_) => return Err(End::WriteStalled),
-                Ok(Err(error)) => return Err(End::Lost(error.to_string())),
-                Ok(Ok(())) => {}
-            }
-        }
-        match close {
-            Some(Closing::SlowConsumer(limit)) => Err(End::SlowConsumer(limit)),
-            None => Ok(()),
-        }
+    /// Writes the queued frames, up to one batch, with one `writev`; waits (boxed, so the
+    /// waiting state exists only while a socket is blocked) when the socket takes less.
+    async fn write_queued(&self) -> Result<(), End> {
+        let written = match self.outbox.write_now(BATCH) {
+            Ok(true) => Ok(()),
+            Ok(false) => Box::pin(self.outbox.write(BATCH, self.config.write_timeout)).await,
+            Err(error) => Err(error),
+        };
+        written.map_err(|error| match error {
+            WriteError::SlowConsumer(limit) => End::SlowConsumer(limit),
+            WriteError::Stalled => End::WriteStalled,
+            WriteError::Io(error) => End::Lost(error.to_string()),
+        })
     }
 
     /// Logs and counts how the connection ended and sends the close frame that says why.
-    async fn finish(&self, socket: &mut WebSocket, end: End) {
+    /// Returns how many queued frames were dropped.
+    async fn finish(&mut self, end: End) -> usize {
         let metrics = &self.node.metrics;
         let close = match &end {
-            End::ClientClosed => {
+            End::ClientClosed(code) => {
                 info!("client closed the connection");
-                None
+                // The reply echoes the client's code (RFC 6455 §5.5.1).
+                code.map(|code| (code, ""))
             }
             End::Disconnect => {
                 info!("client disconnected");
@@ -366,7 +341,7 @@ impl Connection {
             }
             End::Lost(reason) => {
                 info!(%reason, "connection lost");
-                return;
+                return 0;
             }
             End::HeartbeatTimeout => {
                 metrics.heartbeat_timeouts.fetch_add(1, Relaxed);
@@ -400,7 +375,7 @@ impl Connection {
                 metrics.slow_consumers_dropped.fetch_add(1, Relaxed);
                 warn!(timeout = ?self.config.write_timeout, "write blocked past the write timeout: dropping slow consumer");
                 // The socket does not take writes, so a close frame could not go out either.
-                return;
+                return 0;
             }
             End::TooLarge(reason) => {
                 metrics.oversized_messages.fetch_add(1, Relaxed);
@@ -431,26 +406,22 @@ impl Connection {
                 Some((close::DISCONNECTED, "disconnected"))
             }
         };
+        // What was queued before the end is still delivered, so a client closed for its
+        // own behaviour still hears the replies (and `rate_limited` errors) it was sent.
+        let keep_queued = matches!(
+            end,
+            End::Shutdown
+                | End::Disconnect
+                | End::RateLimited
+                | End::ConnectTimeout
+                | End::AuthFailed(_)
+                | End::Disconnected
+        );
+        let dropped = self.outbox.seal(keep_queued, Some(Frame::close(close)));
+        let (outbox, reader, stream) = (&self.outbox, &mut self.reader, &self.stream);
         let closing = async {
-            // What was queued before the end is still delivered, so a client closed for its
-            // own behaviour still hears the replies (and `rate_limited` errors) it was sent.
-            if matches!(
-                end,
-                End::Shutdown
-                    | End::Disconnect
-                    | End::RateLimited
-                    | End::ConnectTimeout
-                    | End::AuthFailed(_)
-                    | End::Disconnected
-            ) {
-                while !self.outbox.is_empty() {
-                    if self.write_queued(socket).await.is_err() {
-                        break;
-                    }
-                }
-            }
-            if let Some((code, reason)) = close {
-                let _ = socket.send(close_message(code, reason)).await;
+            if outbox.flush().await.is_err() {
+                return;
             }
             // A refused client may have sent frames right behind the refused one (the SDK pings
             // behind `connect`). Closing the TCP connection with those unread makes the kernel
@@ -458,13 +429,12 @@ impl Connection {
             // codes that decide whether it may reconnect (as does 4006). So finish the closing
             // handshake: read (and drop) what the client sent until its close frame.
             if matches!(end, End::AuthFailed(_) | End::Disconnected) {
-                while let Some(Ok(message)) = socket.recv().await {
-                    if matches!(message, Message::Close(_)) {
+                while let Ok(message) = reader.recv(stream).await {
+                    if matches!(message, Incoming::Close(_)) {
                         break;
                     }
                 }
             }
-            let _ = socket.close().await;
         };
         if timeout(
             self.config.write_timeout.min(Duration::from_secs(5)),
@@ -475,5 +445,6 @@ impl Connection {
         {
             debug!("client did not take the close frame in time");
         }
+        dropped
     }
 }

@@ -96,6 +96,37 @@ pub fn channel_status_frame(channel: &str, occupied: bool) -> Frame {
     Frame::from(ServerMessage::ChannelStatus(status).to_json())
 }
 
+/// Frames per flush of one corked outbox: the writer's batch.
+const FLUSH_BATCH: crate::outbox::Batch = crate::outbox::Batch {
+    frames: 256,
+    bytes: 256 * 1024,
+};
+
+/// How many corked outboxes a flush writes before it lets other tasks run.
+const FLUSHES_PER_TURN: usize = 256;
+
+/// Writes each outbox a fan-out corked, once, in a task of its own that yields every
+/// [`FLUSHES_PER_TURN`] writes, so connection tasks (and their clients' pings) are not held
+/// up behind a whole fan-out. Outside a runtime (unit tests) it writes them at once.
+fn flush_touched(touched: Vec<Arc<Outbox>>) {
+    if touched.is_empty() {
+        return;
+    }
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => {
+            runtime.spawn(async move {
+                for (i, outbox) in touched.iter().enumerate() {
+                    if i > 0 && i % FLUSHES_PER_TURN == 0 {
+                        tokio::task::yield_now().await;
+                    }
+                    outbox.flush_corked(FLUSH_BATCH);
+                }
+            });
+        }
+        Err(_) => touched.iter().for_each(|o| o.flush_corked(FLUSH_BATCH)),
+    }
+}
+
 /// The local channel table.
 pub struct Hub {
     /// The node's connections by user, for the server API's user commands.
@@ -244,6 +275,17 @@ impl Hub {
 
     /// Queues (or holds) one frame for a subscriber; returns how many frames were dropped.
     fn push(subscriber: &Subscriber, seq: u64, frame: &Frame) -> usize {
+        Self::push_to(subscriber, seq, frame, None)
+    }
+
+    /// [`Hub::push`], corked when `touched` is given: the frame is only queued, and the
+    /// subscriber's outbox is added to `touched` when it needs a flush after the fan-out.
+    fn push_to(
+        subscriber: &Subscriber,
+        seq: u64,
+        frame: &Frame,
+        touched: Option<&mut Vec<Arc<Outbox>>>,
+    ) -> usize {
         if let Some(held) = &subscriber.held {
             let mut held = held.lock();
             // Held no longer than a broker round trip; past the queue's own limit the
@@ -255,7 +297,17 @@ impl Hub {
             held.frames.push((seq, frame.clone()));
             return 0;
         }
-        match subscriber.outbox.push(frame.clone()) {
+        let push = match touched {
+            Some(touched) => {
+                let (push, flush) = subscriber.outbox.push_corked(frame.clone());
+                if flush {
+                    touched.push(subscriber.outbox.clone());
+                }
+                push
+            }
+            None => subscriber.outbox.push(frame.clone()),
+        };
+        match push {
             Push::Queued => 0,
             Push::Overflow(frames) => frames,
             Push::Closed => 1,
@@ -279,6 +331,7 @@ impl Hub {
         };
         let (mut named, mut legacy): (Option<Frame>, Option<Frame>) = (None, None);
         let (mut reached, mut dropped) = (0, 0);
+        let mut touched = Vec::new();
         for (conn, subscriber) in &channel.subscribers {
             if publication.exclude == Some(*conn) {
                 continue;
@@ -287,12 +340,13 @@ impl Hub {
                 Form::Named => named.get_or_insert_with(|| publication.message_frame()),
                 Form::Wisdom => legacy.get_or_insert_with(|| publication.wisdom_frame()),
             };
-            match Self::push(subscriber, publication.seq, frame) {
+            match Self::push_to(subscriber, publication.seq, frame, Some(&mut touched)) {
                 0 => reached += 1,
                 frames => dropped += frames,
             }
         }
         drop(shard);
+        flush_touched(touched);
         self.metrics.deliveries.fetch_add(reached as u64, Relaxed);
         self.count_dropped(dropped);
         reached
