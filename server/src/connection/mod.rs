@@ -1,6 +1,6 @@
 //! One WebSocket connection: frames read from the socket go through its [`Session`]; frames
 //! for it are written by whoever pushes them to its [`Outbox`] while nothing is queued, and
-//! by this loop, one `writev` per wake-up, once something is.
+//! by this loop, one `sendmsg` per wake-up, once something is.
 //!
 //! - `requests`: carrying out what the session decided for each frame and user command.
 
@@ -310,7 +310,7 @@ impl Connection {
         self.outbox.push(Frame::ping());
     }
 
-    /// Writes the queued frames, up to one batch, with one `writev`; waits (boxed, so the
+    /// Writes the queued frames, up to one batch, with one `sendmsg`; waits (boxed, so the
     /// waiting state exists only while a socket is blocked) when the socket takes less.
     async fn write_queued(&self) -> Result<(), End> {
         let written = match self.outbox.write_now(BATCH) {
