@@ -54,7 +54,6 @@ async fn main() -> anyhow::Result<()> {
 /// The parts of a Howl connection's loop that make up the WebSocket protocol: read, answer
 /// pings, echo, close (with the code a Howl connection would use).
 async fn echo(config: Arc<Config>, socket: Upgraded) {
-    let stream = Arc::new(socket.stream);
     let mut reader = Reader::new(
         socket.read,
         config.max_message_size,
@@ -63,15 +62,16 @@ async fn echo(config: Arc<Config>, socket: Upgraded) {
     let outbox = Outbox::for_socket(
         config.outbox_capacity,
         config.outbox_max_bytes,
-        stream.clone(),
+        socket.stream,
     );
+    let stream = outbox.socket().expect("made with a socket");
     let batch = Batch {
         frames: 256,
         bytes: 256 * 1024,
     };
     let close = loop {
         let incoming = tokio::select! {
-            incoming = reader.recv(&stream) => incoming,
+            incoming = reader.recv(stream) => incoming,
             () = outbox.ready() => {
                 if outbox.write(batch, config.write_timeout).await.is_err() {
                     return;

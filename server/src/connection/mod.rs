@@ -15,16 +15,17 @@ use crate::outbox::{Batch, Frame, Limit, Outbox, WriteError};
 use crate::session::{Admission, Session};
 use crate::transport::upgrade::Upgraded;
 use crate::transport::{Incoming, ReadError, Reader};
-use crate::users::Commands;
+use crate::users::{Commands, UserCommand};
 use howl_protocol::{close, ErrorCode, ErrorPayload};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::net::TcpStream;
-use tokio::time::{sleep, timeout, Instant, Sleep};
-use tokio_util::sync::CancellationToken;
+use tokio::time::{sleep, sleep_until, timeout, Instant, Sleep};
+use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 use tracing::{debug, info, info_span, warn, Instrument, Span};
 
 /// Why a connection ended.
@@ -56,6 +57,22 @@ enum End {
     AuthFailed(u16),
     /// The server API disconnected the connection's user.
     Disconnected,
+}
+
+/// What woke a connection's loop.
+enum Wake {
+    /// The server is shutting down.
+    Shutdown,
+    /// Frames are queued (or the queue overflowed).
+    Queued,
+    /// The client's socket has bytes (or an error) to read.
+    Readable,
+    /// The connect deadline or the liveness check is due.
+    Timer,
+    /// The server API sent a command for the connection's user.
+    Command(UserCommand),
+    /// The token expired.
+    Expired,
 }
 
 /// Serves one upgraded WebSocket until it ends, then removes it from every channel.
@@ -94,7 +111,6 @@ const BATCH: Batch = Batch {
 
 struct Connection {
     node: Arc<Node>,
-    stream: Arc<TcpStream>,
     reader: Reader,
     config: Arc<Config>,
     conn: ConnId,
@@ -120,7 +136,6 @@ fn run(
     access: Access,
     shutdown: CancellationToken,
 ) -> impl std::future::Future<Output = ()> + Send {
-    let stream = Arc::new(socket.stream);
     let mut this = Connection {
         conn: node.next_conn_id(),
         reader: Reader::new(
@@ -131,9 +146,8 @@ fn run(
         outbox: Arc::new(Outbox::for_socket(
             config.outbox_capacity,
             config.outbox_max_bytes,
-            stream.clone(),
+            socket.stream,
         )),
-        stream,
         session: Session::new(id, &config.session_limits())
             .secured(config.verifier.clone())
             .with_permissions(config.permissions.clone())
@@ -150,68 +164,111 @@ fn run(
         this.span().in_scope(|| info!("connected"));
         this.push(&this.session.initial());
 
-        // One timer for liveness: it fires when the client has been silent for the ping
-        // interval (then it gets a WebSocket Ping) or for the heartbeat timeout (then it is
-        // dropped), whichever comes first.
+        // One timer for the connect deadline (until `connect`) and for liveness: the client
+        // gets a WebSocket Ping once silent for the ping interval, and is dropped once
+        // silent for the heartbeat timeout. What arrives before `connect` (pings included)
+        // moves only the liveness check, never the connect deadline.
+        let connect_by = Instant::now() + this.config.connect_timeout;
         let mut last_heard = Instant::now();
-        let liveness = sleep(this.config.silence_before_check());
-        tokio::pin!(liveness);
-        // Its own timer: what arrives before `connect` (pings included) resets only the
-        // heartbeat, never this deadline.
-        let connect_deadline = sleep(this.config.connect_timeout);
-        tokio::pin!(connect_deadline);
+        let timer = sleep_until((last_heard + this.config.silence_before_check()).min(connect_by));
+        tokio::pin!(timer);
+        // Made once: a fresh one per wait would be more state to poll and to keep.
+        let cancelled = shutdown.cancelled();
+        tokio::pin!(cancelled);
         // Only a connection whose token has an `exp` gets a timer for it (boxed, so an idle
         // connection without one pays nothing); `armed_for` is the expiry it is set to.
         let mut expiry: Option<Pin<Box<Sleep>>> = None;
         let mut armed_for: Option<u64> = None;
-        // Not `biased`: under a steady fan-out the queue is always ready, and a fixed order
-        // would never get to reading the client (pings, unsubscribes) or to the timers.
+        let mut reads_first = false;
         let end = loop {
-            tokio::select! {
-                _ = shutdown.cancelled() => break End::Shutdown,
-                _ = &mut connect_deadline, if !this.session.is_connected() => break End::ConnectTimeout,
-                _ = this.outbox.ready() => {
+            // Polled in place rather than through `select!`: `select!` keeps a future per
+            // branch in the task (~420 B per idle connection); these polls keep none.
+            reads_first = !reads_first;
+            let wake = std::future::poll_fn(|cx| {
+                this.poll_wake(
+                    cx,
+                    cancelled.as_mut(),
+                    timer.as_mut(),
+                    &mut expiry,
+                    reads_first,
+                )
+            })
+            .await;
+            match wake {
+                Wake::Shutdown => break End::Shutdown,
+                Wake::Queued => {
                     if let Err(end) = this.write_queued().await {
                         break end;
                     }
                 }
-                incoming = this.reader.recv(&this.stream) => {
+                Wake::Timer => {
+                    // Due: the connect deadline, else the liveness check (the timer is set
+                    // to the earlier of the two).
+                    let now = Instant::now();
+                    if !this.session.is_connected() && now >= connect_by {
+                        break End::ConnectTimeout;
+                    }
+                    let deadline = last_heard + this.config.heartbeat_timeout;
+                    if now >= deadline {
+                        break End::HeartbeatTimeout;
+                    }
+                    let quiet_since = last_heard + this.config.silence_before_check();
+                    if now < quiet_since {
+                        // The connect deadline the timer was set to before `connect` came.
+                        timer.as_mut().reset(quiet_since);
+                        continue;
+                    }
+                    this.ping();
+                    let check_at = (now + this.config.ws_ping_interval).min(deadline);
+                    timer.as_mut().reset(this.next_check(check_at, connect_by));
+                }
+                Wake::Readable => {
+                    let incoming = match this.reader.try_recv(
+                        this.outbox
+                            .socket()
+                            .expect("a connection's outbox has its socket"),
+                    ) {
+                        Ok(None) => continue,
+                        Ok(Some(incoming)) => Ok(incoming),
+                        Err(error) => Err(error),
+                    };
                     last_heard = Instant::now();
-                    liveness.as_mut().reset(last_heard + this.config.silence_before_check());
+                    let check_at = last_heard + this.config.silence_before_check();
+                    timer.as_mut().reset(this.next_check(check_at, connect_by));
                     match incoming {
                         Err(error) => break read_error(error),
                         Ok(Incoming::Text(text)) => {
-                            let span = this.span();
-                            if let Some(end) = Box::pin(this.on_text(&text).instrument(span.clone())).await {
+                            if let Some(end) = Box::pin(this.on_text_frame(text)).await {
                                 break end;
-                            }
-                            let _entered = span.enter();
-                            if this.commands.is_none() {
-                                if let Some(user) = this.session.user() {
-                                    this.commands = Some(this.node.hub.users.add(&user.id, this.conn));
-                                }
                             }
                             let expires = this.session.expires_at_ms();
                             if expires != armed_for {
                                 armed_for = expires;
                                 expiry = expires.map(|at| {
-                                    let left = Duration::from_millis(at.saturating_sub(now_millis()));
+                                    let left =
+                                        Duration::from_millis(at.saturating_sub(now_millis()));
                                     Box::pin(sleep(left))
                                 });
                             }
                         }
                         Ok(Incoming::Binary(_)) => match this.session.admit_other(now_millis()) {
-                            Admission::Admitted => this.span().in_scope(|| this.reject(ErrorPayload::new(
-                                ErrorCode::BinaryFrame,
-                                "binary frames are not supported; send JSON text frames",
-                            ))),
+                            Admission::Admitted => this.span().in_scope(|| {
+                                this.reject(ErrorPayload::new(
+                                    ErrorCode::BinaryFrame,
+                                    "binary frames are not supported; send JSON text frames",
+                                ))
+                            }),
                             Admission::Close => break End::RateLimited,
-                            Admission::RateLimited => this.span().in_scope(|| this.reject(ErrorPayload::new(
-                                ErrorCode::RateLimited,
-                                "too many frames: this one was not processed; slow down",
-                            ))),
+                            Admission::RateLimited => this.span().in_scope(|| {
+                                this.reject(ErrorPayload::new(
+                                    ErrorCode::RateLimited,
+                                    "too many frames: this one was not processed; slow down",
+                                ))
+                            }),
                         },
-                        Ok(Incoming::Close(close)) => break End::ClientClosed(close.map(|(code, _)| code)),
+                        Ok(Incoming::Close(close)) => {
+                            break End::ClientClosed(close.map(|(code, _)| code))
+                        }
                         // Both count as activity.
                         Ok(Incoming::Ping(payload)) => {
                             this.outbox.push(Frame::pong(&payload));
@@ -219,21 +276,7 @@ fn run(
                         Ok(Incoming::Pong) => {}
                     }
                 }
-                _ = &mut liveness => {
-                    let now = Instant::now();
-                    let deadline = last_heard + this.config.heartbeat_timeout;
-                    if now >= deadline {
-                        break End::HeartbeatTimeout;
-                    }
-                    this.ping();
-                    liveness.as_mut().reset((now + this.config.ws_ping_interval).min(deadline));
-                }
-                Some(command) = async {
-                    match this.commands.as_mut() {
-                        Some(commands) => commands.recv().await,
-                        None => std::future::pending().await,
-                    }
-                } => {
+                Wake::Command(command) => {
                     // Boxed like the frame handler: inline, its state (a subscribe through the
                     // broker, ~1.1 KB) would be reserved in every idle connection's task.
                     let span = this.span();
@@ -241,13 +284,9 @@ fn run(
                         break end;
                     }
                 }
-                _ = async {
-                    match expiry.as_mut() {
-                        Some(timer) => timer.await,
-                        None => std::future::pending().await,
-                    }
-                } => {
-                    this.span().in_scope(|| this.reject(Session::expired_error()));
+                Wake::Expired => {
+                    this.span()
+                        .in_scope(|| this.reject(Session::expired_error()));
                     break End::AuthFailed(close::TOKEN_EXPIRED);
                 }
             }
@@ -301,6 +340,77 @@ impl Connection {
     /// and entering it on every poll of the write path cost CPU per delivery.
     fn span(&self) -> Span {
         info_span!("connection", id = %self.session.id(), peer = %self.peer)
+    }
+
+    /// Handles a text frame, in its span; boxed by the caller, so the frame and the span
+    /// take room in the connection's task only while a frame is handled.
+    async fn on_text_frame(&mut self, text: String) -> Option<End> {
+        let span = self.span();
+        if let Some(end) = self.on_text(&text).instrument(span.clone()).await {
+            return Some(end);
+        }
+        if self.commands.is_none() {
+            if let Some(user) = self.session.user() {
+                let _entered = span.enter();
+                self.commands = Some(self.node.hub.users.add(&user.id, self.conn));
+            }
+        }
+        None
+    }
+
+    /// What the connection has to do next, if anything: the shutdown first, then its
+    /// client's frames and its queued frames, alternately first (`reads_first`) so neither
+    /// starves the other under a steady fan-out, then its timers and user commands.
+    fn poll_wake(
+        &mut self,
+        cx: &mut Context<'_>,
+        cancelled: Pin<&mut WaitForCancellationFuture<'_>>,
+        timer: Pin<&mut Sleep>,
+        expiry: &mut Option<Pin<Box<Sleep>>>,
+        reads_first: bool,
+    ) -> Poll<Wake> {
+        if cancelled.poll(cx).is_ready() {
+            return Poll::Ready(Wake::Shutdown);
+        }
+        // A read error is found by the read itself.
+        let socket = self
+            .outbox
+            .socket()
+            .expect("a connection's outbox has its socket");
+        let readable = |cx: &mut Context<'_>| socket.poll_read_ready(cx).is_ready();
+        if reads_first && readable(cx) {
+            return Poll::Ready(Wake::Readable);
+        }
+        if self.outbox.poll_ready(cx).is_ready() {
+            return Poll::Ready(Wake::Queued);
+        }
+        if !reads_first && readable(cx) {
+            return Poll::Ready(Wake::Readable);
+        }
+        if timer.poll(cx).is_ready() {
+            return Poll::Ready(Wake::Timer);
+        }
+        if let Some(commands) = self.commands.as_mut() {
+            if let Poll::Ready(Some(command)) = commands.poll_recv(cx) {
+                return Poll::Ready(Wake::Command(command));
+            }
+        }
+        if let Some(expiry) = expiry.as_mut() {
+            if expiry.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Wake::Expired);
+            }
+        }
+        Poll::Pending
+    }
+
+    /// When the timer should next fire: at the liveness check, or at the connect deadline
+    /// while the client has not connected.
+    fn next_check(&self, check_at: Instant, connect_by: Instant) -> Instant {
+        if self.session.is_connected() {
+            check_at
+        } else {
+            check_at.min(connect_by)
+        }
     }
 
     /// Sends a WebSocket Ping. Browsers answer it without running any script, so a page whose
@@ -418,7 +528,10 @@ impl Connection {
                 | End::Disconnected
         );
         let dropped = self.outbox.seal(keep_queued, Some(Frame::close(close)));
-        let (outbox, reader, stream) = (&self.outbox, &mut self.reader, &self.stream);
+        let (outbox, reader) = (&self.outbox, &mut self.reader);
+        let stream = outbox
+            .socket()
+            .expect("a connection's outbox has its socket");
         let closing = async {
             if outbox.flush().await.is_err() {
                 return;

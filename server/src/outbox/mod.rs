@@ -15,11 +15,12 @@
 
 mod write;
 
+use futures_util::task::AtomicWaker;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 use tokio::net::TcpStream;
-use tokio::sync::Notify;
 
 pub use crate::transport::Frame;
 pub use write::WriteError;
@@ -91,14 +92,45 @@ const ROOM: Batch = Batch {
     bytes: 1 << 20,
 };
 
+/// Wakes the one task that writes a queue: a flag and a waker. Lighter than a
+/// `tokio::sync::Notify`, and waited on by polling ([`Outbox::poll_ready`]), so an idle
+/// connection keeps no waiting future in its task.
+#[derive(Default)]
+struct Signal {
+    set: AtomicBool,
+    waker: AtomicWaker,
+}
+
+impl Signal {
+    /// Sets the flag and wakes the waiting task; a set flag stays until it is taken, like
+    /// `Notify::notify_one`'s permit.
+    fn notify_one(&self) {
+        self.set.store(true, Ordering::Release);
+        self.waker.wake();
+    }
+
+    fn poll(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.set.swap(false, Ordering::AcqRel) {
+            return Poll::Ready(());
+        }
+        self.waker.register(cx.waker());
+        // Set between the first check and the registration: that wake-up went to the old
+        // waker, so take it here.
+        if self.set.swap(false, Ordering::AcqRel) {
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    }
+}
+
 /// The outgoing queue of one connection.
 pub struct Outbox {
     state: Mutex<State>,
-    ready: Notify,
+    ready: Signal,
     capacity: usize,
     max_bytes: usize,
     /// Where frames go; without one (tests of the hub) frames only queue.
-    socket: Option<Arc<TcpStream>>,
+    socket: Option<TcpStream>,
 }
 
 /// What one write may take from the queue at most, so a connection whose queue never
@@ -117,7 +149,7 @@ impl Outbox {
     pub fn new(capacity: usize, max_bytes: usize) -> Self {
         Self {
             state: Mutex::default(),
-            ready: Notify::new(),
+            ready: Signal::default(),
             capacity: capacity.max(1),
             max_bytes,
             socket: None,
@@ -125,7 +157,7 @@ impl Outbox {
     }
 
     /// The queue of a connection on `socket`: pushed frames are written to it.
-    pub fn for_socket(capacity: usize, max_bytes: usize, socket: Arc<TcpStream>) -> Self {
+    pub fn for_socket(capacity: usize, max_bytes: usize, socket: TcpStream) -> Self {
         Self {
             socket: Some(socket),
             ..Self::new(capacity, max_bytes)
@@ -196,9 +228,21 @@ impl Outbox {
         (Push::Queued, flush)
     }
 
+    /// The socket frames are written to (the connection reads from it too): held here, not
+    /// in an `Arc` of its own, which saves an allocation per connection.
+    pub fn socket(&self) -> Option<&TcpStream> {
+        self.socket.as_ref()
+    }
+
     /// Waits until a frame is queued or the connection must close.
     pub async fn ready(&self) {
-        self.ready.notified().await
+        std::future::poll_fn(|cx| self.poll_ready(cx)).await
+    }
+
+    /// [`Outbox::ready`] as a poll, for a task that waits on several things at once (one
+    /// task only: a second would take the first one's waker).
+    pub fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<()> {
+        self.ready.poll(cx)
     }
 
     /// The limit a frame of `len` bytes would go past, if any, after writing what the socket

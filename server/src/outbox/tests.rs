@@ -54,11 +54,11 @@ async fn push_wakes_the_writer() {
 }
 
 /// A connected loopback pair: the server's side (for the outbox) and the client's.
-async fn socket_pair() -> (Arc<TcpStream>, TcpStream) {
+async fn socket_pair() -> (TcpStream, TcpStream) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let client = TcpStream::connect(listener.local_addr().unwrap());
     let (client, accepted) = tokio::join!(client, listener.accept());
-    (Arc::new(accepted.unwrap().0), client.unwrap())
+    (accepted.unwrap().0, client.unwrap())
 }
 
 const WAIT: std::time::Duration = std::time::Duration::from_secs(10);

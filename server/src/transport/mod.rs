@@ -222,28 +222,44 @@ impl Reader {
     /// the reader.
     pub async fn recv(&mut self, stream: &TcpStream) -> Result<Incoming, ReadError> {
         loop {
-            if let Some(incoming) = self.next_frame()? {
+            if let Some(incoming) = self.try_recv(stream)? {
                 return Ok(incoming);
             }
             stream.readable().await?;
-            self.fill(stream)?;
         }
     }
 
-    /// One non-blocking read into the pending buffer (allocated only now).
-    fn fill(&mut self, stream: &TcpStream) -> Result<(), ReadError> {
+    /// The next message or control frame if one can be had without waiting: from the bytes
+    /// already read, else from one non-blocking read. `None` once the socket has nothing
+    /// more for now; then its read readiness is cleared, so `TcpStream::poll_read_ready`
+    /// says when to come back. While it returns something, call it again before waiting:
+    /// more frames may be pending here.
+    pub fn try_recv(&mut self, stream: &TcpStream) -> Result<Option<Incoming>, ReadError> {
+        loop {
+            if let Some(incoming) = self.next_frame()? {
+                return Ok(Some(incoming));
+            }
+            if !self.fill(stream)? {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// One non-blocking read into the pending buffer (allocated only now); `false` when
+    /// the socket had nothing.
+    fn fill(&mut self, stream: &TcpStream) -> Result<bool, ReadError> {
         let buffer = self
             .pending
             .get_or_insert_with(|| BytesMut::with_capacity(self.read_size));
         buffer.reserve(self.read_size);
         match stream.try_read_buf(buffer) {
             Ok(0) => Err(ReadError::Eof),
-            Ok(_) => Ok(()),
+            Ok(_) => Ok(true),
             Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
                 if buffer.is_empty() {
                     self.pending = None;
                 }
-                Ok(())
+                Ok(false)
             }
             Err(error) => Err(error.into()),
         }
