@@ -3,7 +3,7 @@
 
 use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 
@@ -37,7 +37,8 @@ impl ConnectionLimits {
 
     /// Counts a new connection from `ip`, or says which limit it is over. The connection
     /// holds the returned permit for its whole life; dropping it frees the place.
-    pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<ConnectionPermit, Refusal> {
+    pub fn admit(self: &Arc<Self>, peer: SocketAddr) -> Result<ConnectionPermit, Refusal> {
+        let ip = peer.ip();
         let mut per_ip = self.per_ip.lock();
         // Under the lock, so two upgrades cannot both take the last place.
         if self.total.load(Relaxed) >= self.max_total {
@@ -52,6 +53,7 @@ impl ConnectionLimits {
         Ok(ConnectionPermit {
             limits: self.clone(),
             ip,
+            port: peer.port(),
         })
     }
 
@@ -65,6 +67,16 @@ impl ConnectionLimits {
 pub struct ConnectionPermit {
     limits: Arc<ConnectionLimits>,
     ip: IpAddr,
+    // The peer's port too, so the connection need not keep its address apart (held in
+    // every connection's task).
+    port: u16,
+}
+
+impl ConnectionPermit {
+    /// The address of the client holding this place.
+    pub fn peer(&self) -> SocketAddr {
+        SocketAddr::new(self.ip, self.port)
+    }
 }
 
 impl Drop for ConnectionPermit {
@@ -94,8 +106,12 @@ mod tests {
     #[test]
     fn limits_hold_in_total_and_per_address_and_free_on_drop() {
         let limits = ConnectionLimits::new(3, 2);
-        let (a, b): (IpAddr, IpAddr) = ("127.0.0.1".parse().unwrap(), "127.0.0.2".parse().unwrap());
+        let (a, b): (SocketAddr, SocketAddr) = (
+            "127.0.0.1:1".parse().unwrap(),
+            "127.0.0.2:1".parse().unwrap(),
+        );
         let first = limits.admit(a).unwrap();
+        assert_eq!(first.peer(), a);
         let _second = limits.admit(a).unwrap();
         assert_eq!(limits.admit(a).err(), Some(Refusal::PerIp(2)));
         let _third = limits.admit(b).unwrap();

@@ -9,8 +9,10 @@
 /// frame takes one.
 #[derive(Debug, Clone)]
 pub struct TokenBucket {
-    rate: f64,
-    burst: f64,
+    // f32: a bucket lives in every connection's task, and rates and bursts are settings, not
+    // running sums (those stay f64).
+    rate: f32,
+    burst: f32,
     tokens: f64,
     updated_ms: u64,
 }
@@ -18,11 +20,11 @@ pub struct TokenBucket {
 impl TokenBucket {
     /// A full bucket refilled at `rate` tokens per second, holding at most `burst`.
     pub fn new(rate: f64, burst: u32) -> Self {
-        let burst = f64::from(burst.max(1));
+        let burst = burst.max(1) as f32;
         Self {
-            rate,
+            rate: rate as f32,
             burst,
-            tokens: burst,
+            tokens: f64::from(burst),
             updated_ms: 0,
         }
     }
@@ -31,7 +33,7 @@ impl TokenBucket {
     /// bucket is empty, which leaves it unchanged.
     pub fn take(&mut self, now_ms: u64) -> bool {
         let elapsed = now_ms.saturating_sub(self.updated_ms) as f64 / 1000.0;
-        self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
+        self.tokens = (self.tokens + elapsed * f64::from(self.rate)).min(f64::from(self.burst));
         self.updated_ms = self.updated_ms.max(now_ms);
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;

@@ -338,7 +338,7 @@ async fn upgrade(
         )
         .into_response();
     }
-    let permit = match state.limits.admit(peer.ip()) {
+    let permit = match state.limits.admit(peer) {
         Ok(permit) => permit,
         Err(refusal) => return refuse(&state, peer, refusal),
     };
@@ -356,9 +356,7 @@ async fn upgrade(
                 permit,
                 trusted: internal,
             };
-            connections.track_future(connection::serve(
-                node, config, socket, peer, access, shutdown,
-            ))
+            connections.track_future(connection::serve(node, config, socket, access, shutdown))
         },
         move |error| warn!(%peer, %error, "WebSocket upgrade failed"),
     )

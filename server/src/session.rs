@@ -227,18 +227,20 @@ impl PartialEq for Action {
 /// One connection's protocol state.
 #[derive(Debug)]
 pub struct Session {
-    id: String,
+    /// Kept as the UUID, not its text: 16 B in the connection's task and no allocation.
+    id: uuid::Uuid,
     connected: bool,
     subscriptions: Subscriptions,
     /// Boxed: most connections never watch a channel (40 B less in every idle
     /// connection's task, for one more allocation in the few that watch).
     #[allow(clippy::box_collection)]
     watches: Option<Box<HashSet<String>>>,
-    max_subscriptions: usize,
+    // u32 here (the settings are bounded): the session lives in every connection's task.
+    max_subscriptions: u32,
     frames: TokenBucket,
     publishes: TokenBucket,
     abuse: Abuse,
-    rate_grace_ms: u64,
+    rate_grace_ms: u32,
     /// Secured mode: the key tokens are checked against.
     verifier: Option<Arc<Verifier>>,
     /// The authenticated user, in secured mode.
@@ -264,17 +266,17 @@ pub struct User {
 
 impl Session {
     /// A session for the connection with `id`, held to `limits`.
-    pub fn new(id: String, limits: &Limits) -> Self {
+    pub fn new(id: uuid::Uuid, limits: &Limits) -> Self {
         Self {
             id,
             connected: false,
             subscriptions: Subscriptions::default(),
             watches: None,
-            max_subscriptions: limits.max_subscriptions,
+            max_subscriptions: u32::try_from(limits.max_subscriptions).unwrap_or(u32::MAX),
             frames: TokenBucket::new(limits.client_rate, limits.client_burst),
             publishes: TokenBucket::new(limits.publish_rate, limits.publish_burst),
             abuse: Abuse::default(),
-            rate_grace_ms: limits.rate_grace_ms,
+            rate_grace_ms: u32::try_from(limits.rate_grace_ms).unwrap_or(u32::MAX),
             verifier: None,
             user: None,
             permissions: Arc::default(),
@@ -296,12 +298,12 @@ impl Session {
         if self.subscriptions.contains_key(channel) {
             return Ok(false);
         }
-        if self.subscriptions.len() >= self.max_subscriptions {
+        if self.subscriptions.len() >= self.max_subscriptions() {
             return Err(ErrorPayload {
                 code: ErrorCode::TooManySubscriptions,
                 message: format!(
                     "the server could not subscribe this connection: it holds its maximum of {} subscriptions",
-                    self.max_subscriptions
+                    self.max_subscriptions()
                 ),
                 request: None,
                 channel: Some(channel.to_owned()),
@@ -374,6 +376,11 @@ impl Session {
         self
     }
 
+    /// Most channels the connection may subscribe (and, apart, watch).
+    fn max_subscriptions(&self) -> usize {
+        self.max_subscriptions as usize
+    }
+
     /// The authenticated user (secured mode, after `connect`).
     pub fn user(&self) -> Option<&User> {
         self.user.as_deref()
@@ -399,14 +406,14 @@ impl Session {
     }
 
     /// The connection's id.
-    pub fn id(&self) -> &str {
-        &self.id
+    pub fn id(&self) -> uuid::Uuid {
+        self.id
     }
 
     /// The `initial` event that opens the session.
     pub fn initial(&self) -> ServerMessage {
         ServerMessage::Initial(howl_protocol::InitialPayload {
-            id: self.id.clone(),
+            id: self.id.to_string(),
         })
     }
 
@@ -414,7 +421,7 @@ impl Session {
     pub fn member(&self) -> Member {
         let user = self.user.as_ref();
         Member {
-            client: self.id.clone(),
+            client: self.id.to_string(),
             user: user.map(|u| u.id.clone()),
             info: user
                 .and_then(|u| u.info.as_ref())
@@ -456,7 +463,7 @@ impl Session {
     pub fn admit_other(&mut self, now_ms: u64) -> Admission {
         if self.admit(false, now_ms) {
             Admission::Admitted
-        } else if self.abuse.refused(now_ms) >= self.rate_grace_ms {
+        } else if self.abuse.refused(now_ms) >= u64::from(self.rate_grace_ms) {
             Admission::Close
         } else {
             Admission::RateLimited
@@ -473,7 +480,7 @@ impl Session {
         is_publish: bool,
         now_ms: u64,
     ) -> Result<Action, ErrorPayload> {
-        if self.abuse.refused(now_ms) >= self.rate_grace_ms {
+        if self.abuse.refused(now_ms) >= u64::from(self.rate_grace_ms) {
             return Ok(Action::RateLimitExceeded);
         }
         let (request, channel, reference) = match decoded {
@@ -511,7 +518,12 @@ impl Session {
             channel: channel.map(str::to_owned),
             reference: reference.clone(),
         };
-        if message.id() != self.id {
+        if message.id()
+            != self
+                .id
+                .hyphenated()
+                .encode_lower(&mut uuid::Uuid::encode_buffer())
+        {
             let text = format!("id {:?} is not this connection's id", message.id());
             return Err(reject(ErrorCode::WrongId, text, None));
         }
@@ -557,11 +569,11 @@ impl Session {
                 let mut listed = claims.channels;
                 let mut seen = HashSet::new();
                 listed.retain(|c| seen.insert(c.clone()));
-                if listed.len() > self.max_subscriptions {
+                if listed.len() > self.max_subscriptions() {
                     let text = format!(
                         "invalid token: \"channels\" lists {} channels, more than the {} subscriptions a connection may hold",
                         listed.len(),
-                        self.max_subscriptions
+                        self.max_subscriptions()
                     );
                     return Ok(auth_failed(
                         reject(ErrorCode::Unauthorized, text, None),
@@ -628,11 +640,11 @@ impl Session {
                 self.may_subscribe(channel, p.token.as_deref(), now_ms)
                     .map_err(|(code, text)| reject(code, text, Some(channel)))?;
                 if !self.subscriptions.contains_key(channel)
-                    && self.subscriptions.len() >= self.max_subscriptions
+                    && self.subscriptions.len() >= self.max_subscriptions()
                 {
                     let text = format!(
                         "at most {} subscriptions per connection",
-                        self.max_subscriptions
+                        self.max_subscriptions()
                     );
                     return Err(reject(ErrorCode::TooManySubscriptions, text, Some(channel)));
                 }
@@ -705,9 +717,10 @@ impl Session {
                 // join it may watch it (a watch carries no subscription token).
                 self.may_subscribe(&p.channel, None, now_ms)
                     .map_err(|(code, text)| reject(code, text, Some(&p.channel)))?;
+                let max = self.max_subscriptions();
                 let watches = self.watches.get_or_insert_default();
-                if !watches.contains(&p.channel) && watches.len() >= self.max_subscriptions {
-                    let text = format!("at most {} watches per connection", self.max_subscriptions);
+                if !watches.contains(&p.channel) && watches.len() >= max {
+                    let text = format!("at most {max} watches per connection");
                     return Err(reject(
                         ErrorCode::TooManySubscriptions,
                         text,

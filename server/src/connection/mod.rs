@@ -18,7 +18,6 @@ use crate::transport::{Incoming, ReadError, Reader};
 use crate::users::{Commands, UserCommand};
 use howl_protocol::{close, ErrorCode, ErrorPayload};
 use std::future::Future;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -86,17 +85,17 @@ pub fn serve(
     node: Arc<Node>,
     config: Arc<Config>,
     socket: Upgraded,
-    peer: SocketAddr,
     access: Access,
     shutdown: CancellationToken,
 ) -> impl std::future::Future<Output = ()> + Send {
-    let id = uuid::Uuid::new_v4().to_string();
-    run(node, config, socket, id, peer, access, shutdown)
+    let id = uuid::Uuid::new_v4();
+    run(node, config, socket, id, access, shutdown)
 }
 
 /// What a connection was let in with.
 pub struct Access {
-    /// Its place among the node's connections, held for the connection's life.
+    /// Its place among the node's connections, held for the connection's life (with the
+    /// client's address).
     pub permit: ConnectionPermit,
     /// Whether it is a trusted publisher (it came in on `--internal-listen`).
     pub trusted: bool,
@@ -116,12 +115,11 @@ struct Connection {
     conn: ConnId,
     outbox: Arc<Outbox>,
     session: Session,
-    /// The client's address, for the log lines' span.
-    peer: SocketAddr,
     /// The server API's commands for the connection's user, once it has one.
     commands: Option<Commands>,
-    // Held for the connection's life: its place among the node's connections.
-    _permit: ConnectionPermit,
+    /// Held for the connection's life: its place among the node's connections (and the
+    /// client's address, for the log lines' span).
+    permit: ConnectionPermit,
 }
 
 // Builds the state outside the async block so the block captures each value once: an
@@ -131,8 +129,7 @@ fn run(
     node: Arc<Node>,
     config: Arc<Config>,
     socket: Upgraded,
-    id: String,
-    peer: SocketAddr,
+    id: uuid::Uuid,
     access: Access,
     shutdown: CancellationToken,
 ) -> impl std::future::Future<Output = ()> + Send {
@@ -152,11 +149,10 @@ fn run(
             .secured(config.verifier.clone())
             .with_permissions(config.permissions.clone())
             .trusted(access.trusted),
-        peer,
         commands: None,
         node,
         config,
-        _permit: access.permit,
+        permit: access.permit,
     };
     async move {
         this.node.metrics.connections_open.fetch_add(1, Relaxed);
@@ -176,9 +172,8 @@ fn run(
         let cancelled = shutdown.cancelled();
         tokio::pin!(cancelled);
         // Only a connection whose token has an `exp` gets a timer for it (boxed, so an idle
-        // connection without one pays nothing); `armed_for` is the expiry it is set to.
-        let mut expiry: Option<Pin<Box<Sleep>>> = None;
-        let mut armed_for: Option<u64> = None;
+        // connection without one pays nothing), with the expiry (Unix ms) it is set to.
+        let mut expiry: Option<(u64, Pin<Box<Sleep>>)> = None;
         let mut reads_first = false;
         let end = loop {
             // Polled in place rather than through `select!`: `select!` keeps a future per
@@ -242,12 +237,11 @@ fn run(
                                 break end;
                             }
                             let expires = this.session.expires_at_ms();
-                            if expires != armed_for {
-                                armed_for = expires;
+                            if expires != expiry.as_ref().map(|(at, _)| *at) {
                                 expiry = expires.map(|at| {
                                     let left =
                                         Duration::from_millis(at.saturating_sub(now_millis()));
-                                    Box::pin(sleep(left))
+                                    (at, Box::pin(sleep(left)))
                                 });
                             }
                         }
@@ -339,7 +333,7 @@ impl Connection {
     /// log subscriber's registry with its formatted fields (~400 B per idle connection),
     /// and entering it on every poll of the write path cost CPU per delivery.
     fn span(&self) -> Span {
-        info_span!("connection", id = %self.session.id(), peer = %self.peer)
+        info_span!("connection", id = %self.session.id(), peer = %self.permit.peer())
     }
 
     /// Handles a text frame, in its span; boxed by the caller, so the frame and the span
@@ -366,7 +360,7 @@ impl Connection {
         cx: &mut Context<'_>,
         cancelled: Pin<&mut WaitForCancellationFuture<'_>>,
         timer: Pin<&mut Sleep>,
-        expiry: &mut Option<Pin<Box<Sleep>>>,
+        expiry: &mut Option<(u64, Pin<Box<Sleep>>)>,
         reads_first: bool,
     ) -> Poll<Wake> {
         if cancelled.poll(cx).is_ready() {
@@ -395,8 +389,8 @@ impl Connection {
                 return Poll::Ready(Wake::Command(command));
             }
         }
-        if let Some(expiry) = expiry.as_mut() {
-            if expiry.as_mut().poll(cx).is_ready() {
+        if let Some((_, timer)) = expiry.as_mut() {
+            if timer.as_mut().poll(cx).is_ready() {
                 return Poll::Ready(Wake::Expired);
             }
         }

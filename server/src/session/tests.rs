@@ -18,7 +18,7 @@ fn limits() -> Limits {
 }
 
 fn connected() -> Session {
-    let mut session = Session::new(ID.into(), &limits());
+    let mut session = Session::new(ID.parse().unwrap(), &limits());
     assert_eq!(
         session.handle_text(&frame("connect", &id_only()), 0),
         Ok(Action::Nothing)
@@ -88,7 +88,7 @@ fn named_subscribe_echoes_the_channel() {
 
 #[test]
 fn rejects_wrong_id_and_events_before_connect() {
-    let mut session = Session::new(ID.into(), &limits());
+    let mut session = Session::new(ID.parse().unwrap(), &limits());
     let other = r#"{"id":"someone-else"}"#;
     assert_eq!(
         error_code(session.handle_text(&frame("connect", other), 0)),
@@ -278,7 +278,7 @@ fn frames_over_the_rate_are_refused_with_their_ref_then_the_client_is_closed() {
         rate_grace_ms: 2_000,
         ..limits()
     };
-    let mut session = Session::new(ID.into(), &limits);
+    let mut session = Session::new(ID.parse().unwrap(), &limits);
     assert!(session
         .handle_text(&frame("connect", &id_only()), 0)
         .is_ok());
@@ -334,7 +334,7 @@ fn a_client_that_slows_down_is_not_closed() {
         rate_grace_ms: 1_500,
         ..limits()
     };
-    let mut session = Session::new(ID.into(), &limits);
+    let mut session = Session::new(ID.parse().unwrap(), &limits);
     let ping = frame("ping", &id_only());
     for second in 0..5 {
         let start = second * 2_000;
@@ -364,7 +364,7 @@ mod secured {
 
     fn session() -> Session {
         let verifier = Arc::new(Verifier::hs256(b"k").unwrap());
-        Session::new(ID.into(), &limits()).secured(Some(verifier))
+        Session::new(ID.parse().unwrap(), &limits()).secured(Some(verifier))
     }
 
     fn connect(session: &mut Session, token: Option<&str>) -> Action {
@@ -437,7 +437,7 @@ mod secured {
     #[test]
     fn trusted_sessions_need_no_token_and_pass_every_rule() {
         let verifier = Arc::new(Verifier::hs256(b"k").unwrap());
-        let mut s = Session::new(ID.into(), &limits())
+        let mut s = Session::new(ID.parse().unwrap(), &limits())
             .secured(Some(verifier))
             .with_permissions(Arc::new(Permissions::new(true, &[])))
             .trusted(true);

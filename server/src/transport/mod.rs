@@ -201,9 +201,10 @@ pub struct Reader {
     /// Bytes read but not yet a whole frame; `None` whenever nothing is pending.
     pending: Option<BytesMut>,
     fragments: Option<Box<Fragments>>,
-    max_message_size: usize,
+    // u32 (settings are at most 64 MiB): the reader lives in every connection's task.
+    max_message_size: u32,
     /// Bytes asked of the socket per read.
-    read_size: usize,
+    read_size: u32,
 }
 
 impl Reader {
@@ -213,8 +214,8 @@ impl Reader {
         Self {
             pending: (!read.is_empty()).then(|| BytesMut::from(&read[..])),
             fragments: None,
-            max_message_size,
-            read_size: read_size.max(64),
+            max_message_size: u32::try_from(max_message_size).unwrap_or(u32::MAX),
+            read_size: u32::try_from(read_size.max(64)).unwrap_or(u32::MAX),
         }
     }
 
@@ -250,8 +251,8 @@ impl Reader {
     fn fill(&mut self, stream: &TcpStream) -> Result<bool, ReadError> {
         let buffer = self
             .pending
-            .get_or_insert_with(|| BytesMut::with_capacity(self.read_size));
-        buffer.reserve(self.read_size);
+            .get_or_insert_with(|| BytesMut::with_capacity(self.read_size as usize));
+        buffer.reserve(self.read_size as usize);
         match stream.try_read_buf(buffer) {
             Ok(0) => Err(ReadError::Eof),
             Ok(_) => Ok(true),
@@ -280,9 +281,9 @@ impl Reader {
                 return Ok(None);
             };
             let header_len = cursor.position() as usize;
-            if length > self.max_message_size as u64 {
+            if length > u64::from(self.max_message_size) {
                 return Err(ReadError::TooLarge {
-                    limit: self.max_message_size,
+                    limit: self.max_message_size as usize,
                 });
             }
             let total = header_len + length as usize;
@@ -334,9 +335,9 @@ impl Reader {
                 let Some(fragments) = self.fragments.as_mut() else {
                     return Err(ReadError::Protocol("continuation without a message"));
                 };
-                if fragments.data.len() + payload.len() > self.max_message_size {
+                if fragments.data.len() + payload.len() > self.max_message_size as usize {
                     return Err(ReadError::TooLarge {
-                        limit: self.max_message_size,
+                        limit: self.max_message_size as usize,
                     });
                 }
                 fragments.data.extend_from_slice(&payload);
