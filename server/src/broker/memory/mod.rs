@@ -193,14 +193,28 @@ impl Inner {
     }
 }
 
-/// Hands freed heap memory back to the OS. glibc keeps freed small blocks for reuse, so after a
-/// flood of channel names expired the process would otherwise stay at its peak size.
+/// Hands freed heap memory back to the OS. glibc keeps freed small blocks for reuse, and
+/// jemalloc keeps freed pages for ~10 s, so after a flood of channel names expired the
+/// process would otherwise stay at (or linger near) its peak size. Both are asked: the
+/// library does not know which one the binary allocates with.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
 fn trim_heap() {
     // SAFETY: malloc_trim has no preconditions; it only releases free pages of the heap.
     unsafe {
         libc::malloc_trim(0);
+    }
+    #[cfg(feature = "jemalloc")]
+    // SAFETY: `arena.<MALLCTL_ARENAS_ALL>.purge` (4096) takes and returns nothing; the name
+    // is NUL-terminated and every other pointer is null, as mallctl allows for a void control.
+    unsafe {
+        tikv_jemalloc_sys::mallctl(
+            c"arena.4096.purge".as_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            0,
+        );
     }
 }
 
