@@ -12,7 +12,7 @@
 use axum::routing::any;
 use axum::Router;
 use howl::http_server::HttpConnections;
-use howl::outbox::{Batch, Frame, Outbox};
+use howl::outbox::{Frame, Outbox};
 use howl::transport::upgrade::{Upgraded, WebSocketUpgrade};
 use howl::transport::{Incoming, Reader};
 use howl::Config;
@@ -62,13 +62,11 @@ async fn echo(config: Arc<Config>, socket: Upgraded) {
     let outbox = Outbox::for_socket(
         config.outbox_capacity,
         config.outbox_max_bytes,
+        config.write_buffer_size,
         socket.stream,
     );
     let stream = outbox.socket().expect("made with a socket");
-    let batch = Batch {
-        frames: 256,
-        bytes: 256 * 1024,
-    };
+    let batch = outbox.batch();
     let close = loop {
         let incoming = tokio::select! {
             incoming = reader.recv(stream) => incoming,

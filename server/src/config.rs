@@ -124,8 +124,9 @@ pub struct Config {
     #[arg(long, env = "HOWL_READ_BUFFER_SIZE", default_value = "512")]
     pub read_buffer_size: usize,
 
-    /// Bytes of queued frames gathered before a write to the socket (frames are also written
-    /// whenever a client's queue is empty).
+    /// Most bytes of queued frames one write to a client's socket takes (always at least one
+    /// frame). Frames go out as soon as they are queued; this bounds how much of a backlog
+    /// one write takes, so a connection with a long queue gets back to reading its client.
     #[arg(long, env = "HOWL_WRITE_BUFFER_SIZE", default_value = "16384")]
     pub write_buffer_size: usize,
 

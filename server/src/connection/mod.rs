@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::hub::ConnId;
 use crate::limits::ConnectionPermit;
 use crate::node::Node;
-use crate::outbox::{Batch, Frame, Limit, Outbox, WriteError};
+use crate::outbox::{Frame, Limit, Outbox, WriteError};
 use crate::session::{Admission, Session};
 use crate::transport::upgrade::Upgraded;
 use crate::transport::{Incoming, ReadError, Reader};
@@ -101,13 +101,6 @@ pub struct Access {
     pub trusted: bool,
 }
 
-/// The most one write takes from the queue: large enough that a saturated connection still
-/// writes in big batches, small enough that it reads its client between them.
-const BATCH: Batch = Batch {
-    frames: 256,
-    bytes: 256 * 1024,
-};
-
 struct Connection {
     node: Arc<Node>,
     reader: Reader,
@@ -143,6 +136,7 @@ fn run(
         outbox: Arc::new(Outbox::for_socket(
             config.outbox_capacity,
             config.outbox_max_bytes,
+            config.write_buffer_size,
             socket.stream,
         )),
         session: Session::new(id, &config.session_limits())
@@ -417,9 +411,15 @@ impl Connection {
     /// Writes the queued frames, up to one batch, with one `sendmsg`; waits (boxed, so the
     /// waiting state exists only while a socket is blocked) when the socket takes less.
     async fn write_queued(&self) -> Result<(), End> {
-        let written = match self.outbox.write_now(BATCH) {
+        let written = match self.outbox.write_now(self.outbox.batch()) {
             Ok(true) => Ok(()),
-            Ok(false) => Box::pin(self.outbox.write(BATCH, self.config.write_timeout)).await,
+            Ok(false) => {
+                Box::pin(
+                    self.outbox
+                        .write(self.outbox.batch(), self.config.write_timeout),
+                )
+                .await
+            }
             Err(error) => Err(error),
         };
         written.map_err(|error| match error {

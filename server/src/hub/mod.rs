@@ -96,12 +96,6 @@ pub fn channel_status_frame(channel: &str, occupied: bool) -> Frame {
     Frame::from(ServerMessage::ChannelStatus(status).to_json())
 }
 
-/// Frames per flush of one corked outbox: the writer's batch.
-const FLUSH_BATCH: crate::outbox::Batch = crate::outbox::Batch {
-    frames: 256,
-    bytes: 256 * 1024,
-};
-
 /// How many corked outboxes a flush writes before it lets other tasks run.
 const FLUSHES_PER_TURN: usize = 256;
 
@@ -119,11 +113,11 @@ fn flush_touched(touched: Vec<Arc<Outbox>>) {
                     if i > 0 && i % FLUSHES_PER_TURN == 0 {
                         tokio::task::yield_now().await;
                     }
-                    outbox.flush_corked(FLUSH_BATCH);
+                    outbox.flush_corked();
                 }
             });
         }
-        Err(_) => touched.iter().for_each(|o| o.flush_corked(FLUSH_BATCH)),
+        Err(_) => touched.iter().for_each(|o| o.flush_corked()),
     }
 }
 

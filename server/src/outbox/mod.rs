@@ -129,6 +129,8 @@ pub struct Outbox {
     ready: Signal,
     capacity: usize,
     max_bytes: usize,
+    /// Most bytes one write takes (`--write-buffer-size`; u32 fits beside the flags).
+    write_bytes: u32,
     /// Where frames go; without one (tests of the hub) frames only queue.
     socket: Option<TcpStream>,
 }
@@ -152,15 +154,33 @@ impl Outbox {
             ready: Signal::default(),
             capacity: capacity.max(1),
             max_bytes,
+            write_bytes: u32::MAX,
             socket: None,
         }
     }
 
-    /// The queue of a connection on `socket`: pushed frames are written to it.
-    pub fn for_socket(capacity: usize, max_bytes: usize, socket: TcpStream) -> Self {
+    /// The queue of a connection on `socket`: pushed frames are written to it, at most
+    /// `write_bytes` per write (but always at least one frame).
+    pub fn for_socket(
+        capacity: usize,
+        max_bytes: usize,
+        write_bytes: usize,
+        socket: TcpStream,
+    ) -> Self {
         Self {
             socket: Some(socket),
+            write_bytes: u32::try_from(write_bytes).unwrap_or(u32::MAX),
             ..Self::new(capacity, max_bytes)
+        }
+    }
+
+    /// What one write takes at most: 256 frames, `--write-buffer-size` bytes (and at least
+    /// one frame), so a connection whose queue never drains still gets back to reading its
+    /// client between writes.
+    pub fn batch(&self) -> Batch {
+        Batch {
+            frames: 256,
+            bytes: self.write_bytes as usize,
         }
     }
 

@@ -71,7 +71,7 @@ const BATCH: Batch = Batch {
 async fn an_idle_socket_is_written_by_the_pusher_and_a_blocked_one_by_the_writer_in_order() {
     use tokio::io::AsyncReadExt;
     let (server, mut client) = socket_pair().await;
-    let outbox = Arc::new(Outbox::for_socket(100_000, usize::MAX, server));
+    let outbox = Arc::new(Outbox::for_socket(100_000, usize::MAX, 256 * 1024, server));
     assert_eq!(outbox.push(Frame::text("first")), Push::Queued);
     assert!(outbox.is_empty(), "written on the spot");
     let mut first = [0; 7];
@@ -117,7 +117,7 @@ async fn an_idle_socket_is_written_by_the_pusher_and_a_blocked_one_by_the_writer
 async fn a_blocked_writer_fails_at_once_on_overflow_and_finishes_a_partly_written_frame() {
     use tokio::io::AsyncReadExt;
     let (server, mut client) = socket_pair().await;
-    let outbox = Arc::new(Outbox::for_socket(4, usize::MAX, server));
+    let outbox = Arc::new(Outbox::for_socket(4, usize::MAX, 256 * 1024, server));
     let big = "y".repeat(32 << 20);
     // The first frame is far larger than the socket's buffers: partly written, queued.
     outbox.push(Frame::text(&big));
@@ -164,7 +164,7 @@ async fn a_blocked_writer_fails_at_once_on_overflow_and_finishes_a_partly_writte
 #[tokio::test]
 async fn a_stalled_write_times_out() {
     let (server, _client) = socket_pair().await;
-    let outbox = Outbox::for_socket(100_000, usize::MAX, server);
+    let outbox = Outbox::for_socket(100_000, usize::MAX, 256 * 1024, server);
     let big = "s".repeat(32 << 20);
     outbox.push(Frame::text(&big));
     let short = std::time::Duration::from_millis(200);

@@ -37,7 +37,8 @@ pub(super) enum Progress {
 impl Outbox {
     /// The end of a fan-out for a queue it corked: one non-blocking `sendmsg` of up to
     /// `batch`; what the socket did not take is left to the writer, which is woken.
-    pub fn flush_corked(&self, batch: Batch) {
+    pub fn flush_corked(&self) {
+        let batch = self.batch();
         let Some(socket) = &self.socket else {
             return;
         };
