@@ -88,14 +88,19 @@ if [ "$(cat "$npm_stamp" 2>/dev/null)" != "$(npm_inputs)" ] || [ ! -x node_modul
     npm_install
 fi
 
+apt_missing=()
+# `make` builds jemalloc, the howl binary's allocator (tikv-jemalloc-sys); the C compiler it
+# also needs is already required to link Rust code.
+command -v make >/dev/null || apt_missing+=(make)
 if [ "$mode" = test ]; then
-  apt_missing=()
   for pkg in redis-server chromium chromium-driver; do
     dpkg -s "$pkg" >/dev/null 2>&1 || apt_missing+=("$pkg")
   done
-  if [ ${#apt_missing[@]} -gt 0 ]; then
-    start_job "apt-get install ${apt_missing[*]}" apt_install "${apt_missing[@]}"
-  fi
+fi
+if [ ${#apt_missing[@]} -gt 0 ]; then
+  start_job "apt-get install ${apt_missing[*]}" apt_install "${apt_missing[@]}"
+fi
+if [ "$mode" = test ]; then
   # The fuzz smoke run's tools (scripts/fuzz installs them too, when run on its own).
   if ! rustup toolchain list | grep -q '^nightly' \
     || ! cargo fuzz --version 2>/dev/null | grep -q " $CARGO_FUZZ_VERSION\$"; then

@@ -10,7 +10,8 @@
 //! - [`auth`]: connection tokens (JWT) and the key they are checked against.
 //! - [`permissions`]: who may subscribe and publish where (namespaces, personal channels).
 //! - [`channel_options`]: what each namespace's channels keep (history, presence).
-//! - [`outbox`]: a connection's bounded queue of outgoing frames.
+//! - [`outbox`]: a connection's bounded queue of outgoing frames, and the writes to its
+//!   socket (the fan-out's corked flush, the connection's writer).
 //! - [`rate`]: the token buckets behind the per-connection rate limits.
 //! - [`limits`]: how many connections the node holds, in total and per client address.
 //! - [`node`]: the node's shared state and the operations on it.
