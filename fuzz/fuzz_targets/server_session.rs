@@ -25,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
         max_subscriptions: MAX_SUBSCRIPTIONS,
         ..Limits::default()
     };
-    let mut session = Session::new(ID.to_owned(), &limits);
+    let mut session = Session::new(ID.parse().expect("ID is a UUID"), &limits);
     let mut connected = false;
     for (i, frame) in frames(data).enumerate() {
         let before_subs: BTreeSet<String> = session.subscriptions().map(str::to_owned).collect();
