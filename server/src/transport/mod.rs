@@ -288,6 +288,7 @@ impl Reader {
             }
             let total = header_len + length as usize;
             if buffer.len() < total {
+                check_partial_text(&header, &buffer[header_len..], self.fragments.as_deref())?;
                 buffer.reserve(total - buffer.len());
                 return Ok(None);
             }
@@ -387,6 +388,42 @@ fn unmask(payload: &mut [u8], mask: [u8; 4]) {
     }
     for (i, byte) in chunks.into_remainder().iter_mut().enumerate() {
         *byte ^= mask[i & 3];
+    }
+}
+
+/// How long a partial text frame may be and still be checked before it is complete.
+const EARLY_CHECK: usize = 4096;
+
+/// Fails a text frame whose bytes so far cannot be UTF-8 before the rest arrives (RFC 6455
+/// §8.1: fail as soon as invalid text is seen; Autobahn cases 6.4.3 and 6.4.4). Only for the
+/// first [`EARLY_CHECK`] bytes of a frame: the check re-reads the partial frame on each read,
+/// and no state for it is kept (the reader lives in every idle connection's task). A frame
+/// that breaks another rule is left for [`Reader::on_frame`] to refuse with its own code.
+fn check_partial_text(
+    header: &FrameHeader,
+    available: &[u8],
+    fragments: Option<&Fragments>,
+) -> Result<(), ReadError> {
+    let Some(mask) = header.mask else {
+        return Ok(());
+    };
+    if header.rsv1 || header.rsv2 || header.rsv3 || available.len() > EARLY_CHECK {
+        return Ok(());
+    }
+    // What an incomplete character at the end of the earlier fragments left unchecked.
+    let carried = match (header.opcode, fragments) {
+        (OpCode::Data(Data::Text), None) => &[][..],
+        (OpCode::Data(Data::Continue), Some(f)) if !f.binary => &f.data[f.checked..],
+        _ => return Ok(()),
+    };
+    let mut text = Vec::with_capacity(carried.len() + available.len());
+    text.extend_from_slice(carried);
+    text.extend_from_slice(available);
+    unmask(&mut text[carried.len()..], mask);
+    match std::str::from_utf8(&text) {
+        Err(error) if error.error_len().is_some() => Err(ReadError::InvalidUtf8),
+        // Valid so far, or a character cut off by the end of what has arrived.
+        _ => Ok(()),
     }
 }
 

@@ -95,6 +95,40 @@ fn a_partial_frame_waits_for_the_rest() {
     );
 }
 
+#[test]
+fn invalid_text_fails_before_its_frame_is_complete() {
+    // Valid, then an invalid byte, then the rest that never needs to arrive.
+    let bytes = client_frame(0x81, b"caf\xc3\xa9 \xff and more");
+    let mut reader = reader_with(&bytes[..6 + 4], 1024);
+    assert_eq!(next(&mut reader).unwrap(), None, "valid so far");
+    reader
+        .pending
+        .as_mut()
+        .unwrap()
+        .extend_from_slice(&bytes[10..14]);
+    assert!(matches!(next(&mut reader), Err(ReadError::InvalidUtf8)));
+    // A character cut by the end of what arrived is not an error, in a continuation either.
+    let first = client_frame(0x01, b"caf\xc3");
+    let second = client_frame(0x80, b"\xa9!");
+    let mut joined = first.clone();
+    joined.extend_from_slice(&second[..7]);
+    let mut reader = reader_with(&joined, 1024);
+    assert_eq!(next(&mut reader).unwrap(), None);
+    reader
+        .pending
+        .as_mut()
+        .unwrap()
+        .extend_from_slice(&second[7..]);
+    assert_eq!(
+        next(&mut reader).unwrap(),
+        Some(Incoming::Text("café!".into()))
+    );
+    // A binary frame is never checked.
+    let binary = client_frame(0x82, b"\xff\xfe\xfd\xfc\xfb");
+    let mut reader = reader_with(&binary[..8], 1024);
+    assert_eq!(next(&mut reader).unwrap(), None);
+}
+
 fn error_of(bytes: &[u8], max: usize) -> ReadError {
     let mut reader = reader_with(bytes, max);
     loop {
