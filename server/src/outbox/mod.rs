@@ -188,16 +188,8 @@ impl Outbox {
     /// for the writer; never waits.
     pub fn push(&self, frame: Frame) -> Push {
         let mut state = self.state.lock();
-        if state.close.is_some() || state.sealed {
-            return Push::Closed;
-        }
-        if let Some(limit) = self.make_room(&mut state, frame.len()) {
-            state.close = Some(Closing::SlowConsumer(limit));
-            // A frame partly on the wire is finished before the close frame.
-            let dropped = state.discard() + 1;
-            drop(state);
-            self.ready.notify_one();
-            return Push::Overflow(dropped);
+        if let Some(refused) = self.refuse(&mut state, frame.len()) {
+            return refused;
         }
         let was_empty = state.frames.is_empty();
         if was_empty {
@@ -229,15 +221,8 @@ impl Outbox {
             return (self.push(frame), false);
         }
         let mut state = self.state.lock();
-        if state.close.is_some() || state.sealed {
-            return (Push::Closed, false);
-        }
-        if let Some(limit) = self.make_room(&mut state, frame.len()) {
-            state.close = Some(Closing::SlowConsumer(limit));
-            let dropped = state.discard() + 1;
-            drop(state);
-            self.ready.notify_one();
-            return (Push::Overflow(dropped), false);
+        if let Some(refused) = self.refuse(&mut state, frame.len()) {
+            return (refused, false);
         }
         // Only a queue that was empty needs the flush: otherwise the writer was woken for
         // its first frame (or a flush is already due) and takes this one too.
@@ -263,6 +248,27 @@ impl Outbox {
     /// task only: a second would take the first one's waker).
     pub fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<()> {
         self.ready.poll(cx)
+    }
+
+    /// Why a frame of `len` bytes is not taken, if it is not: the connection is closing, or
+    /// the frame does not fit even after the socket took what it would (then the connection
+    /// becomes a slow consumer, and what is queued is dropped).
+    fn refuse(&self, state: &mut State, len: usize) -> Option<Push> {
+        if state.close.is_some() || state.sealed {
+            return Some(Push::Closed);
+        }
+        let limit = self.make_room(state, len)?;
+        Some(Push::Overflow(self.close_slow(state, limit) + 1))
+    }
+
+    /// Marks the connection a slow consumer and wakes its writer to close it; returns how
+    /// many queued frames were dropped (a frame partly on the wire is finished before the
+    /// close frame).
+    fn close_slow(&self, state: &mut State, limit: Limit) -> usize {
+        state.close = Some(Closing::SlowConsumer(limit));
+        let dropped = state.discard();
+        self.ready.notify_one();
+        dropped
     }
 
     /// The limit a frame of `len` bytes would go past, if any, after writing what the socket
@@ -313,11 +319,6 @@ impl Outbox {
         self.state.lock().close
     }
 
-    /// Wakes the writer (see [`Outbox::ready`]) although nothing new was queued.
-    pub fn wake(&self) {
-        self.ready.notify_one();
-    }
-
     /// Most frames the queue holds (`--outbox-capacity`).
     pub fn capacity(&self) -> usize {
         self.capacity
@@ -331,11 +332,7 @@ impl Outbox {
         if state.close.is_some() {
             return 0;
         }
-        state.close = Some(Closing::SlowConsumer(Limit::Frames));
-        let dropped = state.discard();
-        drop(state);
-        self.ready.notify_one();
-        dropped
+        self.close_slow(&mut state, Limit::Frames)
     }
 
     /// How many frames are waiting.

@@ -24,6 +24,11 @@ fn reader_with(bytes: &[u8], max: usize) -> Reader {
     Reader::new(Bytes::copy_from_slice(bytes), max, 512)
 }
 
+/// More bytes from the socket, behind what the reader holds.
+fn feed(reader: &mut Reader, bytes: &[u8]) {
+    reader.pending.as_mut().unwrap().extend_from_slice(bytes);
+}
+
 fn next(reader: &mut Reader) -> Result<Option<Incoming>, ReadError> {
     reader.next_frame()
 }
@@ -84,11 +89,7 @@ fn a_partial_frame_waits_for_the_rest() {
     let bytes = client_frame(0x81, b"hello");
     let mut reader = reader_with(&bytes[..4], 1024);
     assert_eq!(next(&mut reader).unwrap(), None);
-    reader
-        .pending
-        .as_mut()
-        .unwrap()
-        .extend_from_slice(&bytes[4..]);
+    feed(&mut reader, &bytes[4..]);
     assert_eq!(
         next(&mut reader).unwrap(),
         Some(Incoming::Text("hello".into()))
@@ -101,11 +102,7 @@ fn invalid_text_fails_before_its_frame_is_complete() {
     let bytes = client_frame(0x81, b"caf\xc3\xa9 \xff and more");
     let mut reader = reader_with(&bytes[..6 + 4], 1024);
     assert_eq!(next(&mut reader).unwrap(), None, "valid so far");
-    reader
-        .pending
-        .as_mut()
-        .unwrap()
-        .extend_from_slice(&bytes[10..14]);
+    feed(&mut reader, &bytes[10..14]);
     assert!(matches!(next(&mut reader), Err(ReadError::InvalidUtf8)));
     // A character cut by the end of what arrived is not an error, in a continuation either.
     let first = client_frame(0x01, b"caf\xc3");
@@ -114,11 +111,7 @@ fn invalid_text_fails_before_its_frame_is_complete() {
     joined.extend_from_slice(&second[..7]);
     let mut reader = reader_with(&joined, 1024);
     assert_eq!(next(&mut reader).unwrap(), None);
-    reader
-        .pending
-        .as_mut()
-        .unwrap()
-        .extend_from_slice(&second[7..]);
+    feed(&mut reader, &second[7..]);
     assert_eq!(
         next(&mut reader).unwrap(),
         Some(Incoming::Text("café!".into()))
