@@ -3,12 +3,14 @@
 //! Protocols`, and the upgraded connection comes back as the plain [`TcpStream`] it runs on,
 //! which Howl's fan-out writes to directly.
 
+use crate::http_api::ApiError;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures_util::FutureExt;
+use howl_protocol::ErrorCode;
 use hyper::upgrade::OnUpgrade;
 use std::future::Future;
 use tokio::net::TcpStream;
@@ -38,13 +40,15 @@ pub enum Rejection {
 }
 
 impl IntoResponse for Rejection {
+    /// The status, and the JSON error body every HTTP answer of Howl's has
+    /// (`{"error": {"code": "invalid_payload", "message": …}}`).
     fn into_response(self) -> Response {
         let status = match self {
             Rejection::MethodNotGet => StatusCode::METHOD_NOT_ALLOWED,
             Rejection::NotUpgrade | Rejection::Version => StatusCode::BAD_REQUEST,
             Rejection::NotUpgradable => StatusCode::UPGRADE_REQUIRED,
         };
-        (status, self.to_string()).into_response()
+        ApiError::new(status, ErrorCode::InvalidPayload, self.to_string()).into_response()
     }
 }
 
