@@ -54,10 +54,27 @@ async fn publishes_fail_during_an_outage_and_everything_returns_within_3_s() {
             tokio::time::sleep(howl_testkit::POLL).await;
             continue;
         }
-        // b may not have resubscribed yet: then this one is not delivered, the next is.
+        // b may not have resubscribed yet: then this one is not delivered, a later one is.
+        // `sync` waits for b's node, not for Redis, so a delivered message may also arrive
+        // after it: once one arrives, the rest published since follow, in order.
         let frames = sub.sync().await;
-        if let Some(message) = frames.iter().find(|f| f["type"] == "message") {
-            assert_eq!(message["payload"]["data"]["n"], n, "{message}");
+        let mut messages: Vec<_> = frames
+            .into_iter()
+            .filter(|f| f["type"] == "message")
+            .collect();
+        if !messages.is_empty() {
+            let ns = |messages: &[serde_json::Value]| -> Vec<u64> {
+                messages
+                    .iter()
+                    .map(|m| m["payload"]["data"]["n"].as_u64().unwrap())
+                    .collect()
+            };
+            while ns(&messages).last() != Some(&n) {
+                messages.push(sub.recv_type("message").await);
+            }
+            let got = ns(&messages);
+            assert!(got.windows(2).all(|w| w[0] < w[1]), "in order: {got:?}");
+            let message = messages.last().unwrap();
             break message["payload"]["seq"].as_u64().unwrap();
         }
         let _ = body;
